@@ -1,0 +1,168 @@
+using OrleansInfer.Backends.Cpu.Kernels;
+
+namespace OrleansInfer.Backends.Cpu;
+
+public sealed unsafe partial class CpuModelRunner
+{
+    /// <summary>Up to three matrix products sharing one input (q/k/v, gate/up), split into row chunks in one parallel run.</summary>
+    private sealed class MatMulJob(int threads) : IParallelWork
+    {
+        private readonly Target[] _targets = new Target[3];
+        private readonly int[] _firstItem = new int[4];
+        private int _count;
+        private float* _x;
+        private int _tokens;
+        private int _k;
+
+        public void Set(float* x, int tokens, int k)
+        {
+            _x = x;
+            _tokens = tokens;
+            _k = k;
+            _count = 0;
+        }
+
+        public void Add(float* w, float* y, int n, bool accumulate) => _targets[_count++] = new Target { W = w, Y = y, N = n, Accumulate = accumulate };
+
+        public void Run(WorkerPool pool)
+        {
+            // Aim for several chunks per thread (load balance), each a multiple of 4 rows and not too small.
+            var totalRows = 0;
+            for (var i = 0; i < _count; i++) totalRows += _targets[i].N;
+            var chunk = Math.Max(16, (totalRows / (threads * 6) + 3) & ~3);
+            var items = 0;
+            for (var i = 0; i < _count; i++)
+            {
+                _firstItem[i] = items;
+                _targets[i].Chunk = chunk;
+                items += (_targets[i].N + chunk - 1) / chunk;
+            }
+            _firstItem[_count] = items;
+            pool.Run(this, items);
+        }
+
+        public void Execute(int item, int worker)
+        {
+            var i = 0;
+            while (item >= _firstItem[i + 1]) i++;
+            ref readonly var t = ref _targets[i];
+            var n0 = (item - _firstItem[i]) * t.Chunk;
+            var n1 = Math.Min(t.N, n0 + t.Chunk);
+            MatMul.Rows(_x, _tokens, _k, t.W, t.Y, t.N, n0, n1, t.Accumulate);
+        }
+
+        private struct Target
+        {
+            public float* W;
+            public float* Y;
+            public int N;
+            public bool Accumulate;
+            public int Chunk;
+        }
+    }
+
+    /// <summary>Per token: rotate q and k, then write k and v into the token's KV slot.</summary>
+    private sealed class RopeJob(CpuModelRunner r) : IParallelWork
+    {
+        private float* _kCache;
+        private float* _vCache;
+
+        public void Run(WorkerPool pool, int tokens, float* kCache, float* vCache)
+        {
+            _kCache = kCache;
+            _vCache = vCache;
+            pool.Run(this, tokens);
+        }
+
+        public void Execute(int t, int worker)
+        {
+            var c = r._c;
+            int hd = c.HeadDim, kvDim = c.KvDim, dim = c.EmbeddingLength, pairs = c.RopeDimensionCount / 2;
+            var cos = r._scratch.Pointer + worker * r._scratchPerWorker;
+            var sin = cos + pairs;
+            Rope.Angles(r._positions[t], r._ropeFreqs, cos, sin);
+            Rope.Apply(r._q.Pointer + (long)t * dim, c.HeadCount, hd, pairs, cos, sin);
+            var k = r._k.Pointer + (long)t * kvDim;
+            Rope.Apply(k, c.KvHeadCount, hd, pairs, cos, sin);
+            var slot = (long)r._slots[t] * kvDim;
+            Buffer.MemoryCopy(k, _kCache + slot, kvDim * sizeof(float), kvDim * sizeof(float));
+            Buffer.MemoryCopy(r._v.Pointer + (long)t * kvDim, _vCache + slot, kvDim * sizeof(float), kvDim * sizeof(float));
+        }
+    }
+
+    /// <summary>One item per (token, query head): causal attention over the token's sequence up to its position.</summary>
+    private sealed class AttentionJob(CpuModelRunner r) : IParallelWork
+    {
+        private float* _kCache;
+        private float* _vCache;
+
+        public int Sequences { get; set; }
+
+        public void Run(WorkerPool pool, int tokens, float* kCache, float* vCache)
+        {
+            _kCache = kCache;
+            _vCache = vCache;
+            pool.Run(this, tokens * r._c.HeadCount);
+        }
+
+        public void Execute(int item, int worker)
+        {
+            var c = r._c;
+            var t = item / c.HeadCount;
+            var h = item % c.HeadCount;
+            var hd = c.HeadDim;
+            var table = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(r._sequenceTables[r._tokenSequence[t]]);
+            var scores = r._scratch.Pointer + worker * r._scratchPerWorker + c.RopeDimensionCount + 16;
+            PagedAttention.Head(
+                r._q.Pointer + (long)t * c.EmbeddingLength + h * hd, _kCache, _vCache, table, r.KvCache.BlockSize,
+                c.KvDim, h / c.GroupSize, hd, r._positions[t] + 1, scores,
+                r._xb.Pointer + (long)t * c.EmbeddingLength + h * hd);
+        }
+    }
+
+    /// <summary>Row-wise kernels (RMSNorm, SwiGLU) over the step's tokens.</summary>
+    private sealed class RowJob(CpuModelRunner r) : IParallelWork
+    {
+        private bool _swiglu;
+        private float* _out;
+        private float* _in;
+        private float* _weight;
+        private int _size;
+
+        public void RmsNorm(float* output, float* input, float* weight, int size, int tokens)
+        {
+            _swiglu = false;
+            _out = output;
+            _in = input;
+            _weight = weight;
+            _size = size;
+            Run(tokens);
+        }
+
+        public void SwiGlu(int tokens)
+        {
+            (_swiglu, _size) = (true, r._c.FeedForwardLength);
+            Run(tokens);
+        }
+
+        private void Run(int tokens)
+        {
+            // Rows are cheap: only spread them over threads when there are enough.
+            if (tokens < 8)
+            {
+                for (var t = 0; t < tokens; t++) Execute(t, 0);
+            }
+            else
+            {
+                r._pool.Run(this, tokens);
+            }
+        }
+
+        public void Execute(int t, int worker)
+        {
+            var offset = (long)t * _size;
+            if (_swiglu) Norms.SwiGlu(r._hb.Pointer + offset, r._hb2.Pointer + offset, _size);
+            else Norms.RmsNorm(_out + offset, _in + offset, _weight, _size, r._c.RmsEpsilon);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System.Runtime.Intrinsics;
+using OrleansInfer.Backends.Cpu.Kernels;
+using OrleansInfer.Engine.Runner;
+using OrleansInfer.Model;
+
+namespace OrleansInfer.Backends.Cpu;
+
+/// <summary>
+/// The Llama forward pass on the CPU: one call runs every scheduled token of every sequence through the
+/// model together (prompt chunks as matrix-matrix products, decode steps of many sequences sharing one pass
+/// over the weights), with K/V kept in a paged block pool addressed through per-sequence block tables.
+/// All buffers are allocated at construction; <see cref="Execute"/> allocates nothing.
+/// </summary>
+public sealed unsafe partial class CpuModelRunner : IModelRunner
+{
+    private readonly LlamaConfig _c;
+    private readonly WorkerPool _pool;
+    private readonly CpuWeights _w;
+    private readonly BlockTables _tables = new();
+    private readonly float[] _ropeFreqs;
+
+    // KV pool: per layer [block][slot][kv_dim] for keys, then the same for values.
+    private readonly NativeBuffer _kv;
+    private readonly long _kvLayerStride;
+
+    // Activations, sized for MaxBatchTokens (run.c names).
+    private readonly NativeBuffer _x;      // (T, dim) residual stream
+    private readonly NativeBuffer _xb;     // (T, dim) normed input, then attention output
+    private readonly NativeBuffer _q;      // (T, dim)
+    private readonly NativeBuffer _k;      // (T, kv_dim)
+    private readonly NativeBuffer _v;      // (T, kv_dim)
+    private readonly NativeBuffer _hb;     // (T, hidden_dim)
+    private readonly NativeBuffer _hb2;    // (T, hidden_dim)
+    private readonly NativeBuffer _xLogits; // (S, dim) final-normed rows that need logits
+    private readonly NativeBuffer _scratch; // per worker: attention scores (context) + rope cos/sin
+
+    // Per-token bookkeeping for the current step.
+    private readonly int[] _positions;
+    private readonly int[] _slots;
+    private readonly int[] _tokenSequence;
+    private readonly List<int>[] _sequenceTables;
+    private readonly int[] _logitRows;
+
+    private readonly MatMulJob _matmul;
+    private readonly RopeJob _rope;
+    private readonly AttentionJob _attention;
+    private readonly RowJob _rows;
+    private readonly long _scratchPerWorker;
+
+    public CpuModelRunner(ModelFile model, CpuRunnerOptions? options = null)
+    {
+        options ??= new CpuRunnerOptions();
+        options.Validate();
+        _c = model.Config ?? throw new ArgumentException("the model file has no weights", nameof(model));
+        var weights = model.Weights!;
+        _pool = new WorkerPool(options.Threads);
+        try
+        {
+            _w = new CpuWeights(weights, _pool);
+        }
+        catch
+        {
+            _pool.Dispose();
+            throw;
+        }
+
+        MaxBatchTokens = options.MaxBatchTokens;
+        MaxBatchSequences = Math.Min(options.MaxBatchSequences, options.MaxBatchTokens);
+        var bytesPerBlock = KvCacheInfo.BytesPerToken(_c, sizeof(float)) * options.BlockSize;
+        var blocks = options.KvBlocks ?? (int)Math.Clamp(options.KvCacheBytes / bytesPerBlock, 1, int.MaxValue);
+        KvCache = new KvCacheInfo(options.BlockSize, blocks, bytesPerBlock);
+        _kvLayerStride = (long)blocks * options.BlockSize * _c.KvDim;
+        _kv = new NativeBuffer(2 * _c.BlockCount * _kvLayerStride);
+
+        int t = MaxBatchTokens, dim = _c.EmbeddingLength;
+        _x = new NativeBuffer((long)t * dim);
+        _xb = new NativeBuffer((long)t * dim);
+        _q = new NativeBuffer((long)t * dim);
+        _k = new NativeBuffer((long)t * _c.KvDim);
+        _v = new NativeBuffer((long)t * _c.KvDim);
+        _hb = new NativeBuffer((long)t * _c.FeedForwardLength);
+        _hb2 = new NativeBuffer((long)t * _c.FeedForwardLength);
+        _xLogits = new NativeBuffer((long)MaxBatchSequences * dim);
+        // Attention scores can span every slot a sequence could hold.
+        var maxContext = (long)blocks * options.BlockSize;
+        _scratchPerWorker = (maxContext + _c.RopeDimensionCount + 16 + 15) & ~15L;
+        _scratch = new NativeBuffer(_scratchPerWorker * options.Threads);
+
+        _positions = new int[t];
+        _slots = new int[t];
+        _tokenSequence = new int[t];
+        _sequenceTables = new List<int>[MaxBatchSequences];
+        _logitRows = new int[MaxBatchSequences];
+        _ropeFreqs = Rope.Frequencies(_c.RopeDimensionCount, _c.RopeBase, weights.RopeFrequencyFactors?.ToFloatArray());
+
+        _matmul = new MatMulJob(options.Threads);
+        _rope = new RopeJob(this);
+        _attention = new AttentionJob(this);
+        _rows = new RowJob(this);
+
+        var simd = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "scalar";
+        DeviceName = $"CPU ({options.Threads} threads, {simd})";
+    }
+
+    public LlamaConfig Config => _c;
+
+    public KvCacheInfo KvCache { get; }
+
+    public int MaxBatchTokens { get; }
+
+    public int MaxBatchSequences { get; }
+
+    public string DeviceName { get; }
+
+    /// <summary>Bytes of weights converted to f32 at load (0 when the file is f32 and read in place).</summary>
+    public long DequantizedWeightBytes => _w.DequantizedBytes;
+
+    public void Execute(ForwardBatch batch, Span<float> logits)
+    {
+        _tables.Apply(batch, KvCache.BlockCount);
+        foreach (var copy in batch.BlockCopies) CopyBlock(copy);
+        var tokens = batch.TokenCount;
+        if (tokens == 0) return;
+        if (tokens > MaxBatchTokens) throw new ArgumentException($"batch has {tokens} tokens, the runner takes at most {MaxBatchTokens}", nameof(batch));
+        if (batch.SequenceCount > MaxBatchSequences) throw new ArgumentException($"batch has {batch.SequenceCount} sequences, the runner takes at most {MaxBatchSequences}", nameof(batch));
+        var vocab = _c.VocabSize;
+        if (logits.Length < batch.LogitsRows * vocab) throw new ArgumentException($"logits span holds {logits.Length} floats, {batch.LogitsRows} rows of {vocab} needed", nameof(logits));
+
+        PrepareTokens(batch);
+        Embed(batch.Tokens);
+        for (var layer = 0; layer < _c.BlockCount; layer++) Layer(layer, tokens);
+        if (batch.LogitsRows == 0) return;
+
+        fixed (float* output = logits)
+        {
+            Classify(batch.LogitsRows, output);
+        }
+    }
+
+    private void PrepareTokens(ForwardBatch batch)
+    {
+        var bs = KvCache.BlockSize;
+        var seqs = batch.Sequences;
+        var logitRows = 0;
+        for (var s = 0; s < seqs.Length; s++)
+        {
+            ref readonly var step = ref seqs[s];
+            var table = _tables.For(step, bs);
+            _sequenceTables[s] = table;
+            for (var j = 0; j < step.TokenCount; j++)
+            {
+                var t = step.TokenOffset + j;
+                var pos = step.StartPosition + j;
+                _positions[t] = pos;
+                _tokenSequence[t] = s;
+                _slots[t] = table[pos / bs] * bs + pos % bs;
+            }
+            if (step.ComputeLogits) _logitRows[logitRows++] = step.TokenOffset + step.TokenCount - 1;
+        }
+        _attention.Sequences = seqs.Length;
+    }
+
+    private void Embed(ReadOnlySpan<int> tokens)
+    {
+        var dim = _c.EmbeddingLength;
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            var id = tokens[t];
+            if ((uint)id >= (uint)_c.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), id, $"token id {id} is outside the vocabulary of {_c.VocabSize}");
+            new ReadOnlySpan<float>(_w.TokenEmbedding + (long)id * dim, dim).CopyTo(_x.Span((long)t * dim, dim));
+        }
+    }
+
+    private void Layer(int layer, int tokens)
+    {
+        var lw = _w.Layers[layer];
+        int dim = _c.EmbeddingLength, kvDim = _c.KvDim, hidden = _c.FeedForwardLength;
+
+        // Attention block: xb = rmsnorm(x); q, k, v = xb Wq, xb Wk, xb Wv; rope; cache k, v; attend; x += att Wo.
+        _rows.RmsNorm(_xb.Pointer, _x.Pointer, lw.RmsAttWeight, dim, tokens);
+        _matmul.Set(_xb.Pointer, tokens, dim);
+        _matmul.Add(lw.Wq, _q.Pointer, dim, accumulate: false);
+        _matmul.Add(lw.Wk, _k.Pointer, kvDim, accumulate: false);
+        _matmul.Add(lw.Wv, _v.Pointer, kvDim, accumulate: false);
+        _matmul.Run(_pool);
+
+        var kCache = _kv.Pointer + 2L * layer * _kvLayerStride;
+        _rope.Run(_pool, tokens, kCache, kCache + _kvLayerStride);
+        _attention.Run(_pool, tokens, kCache, kCache + _kvLayerStride);
+
+        _matmul.Set(_xb.Pointer, tokens, dim);
+        _matmul.Add(lw.Wo, _x.Pointer, dim, accumulate: true);
+        _matmul.Run(_pool);
+
+        // Feed-forward block: xb = rmsnorm(x); x += (silu(xb W1) * (xb W3)) W2.
+        _rows.RmsNorm(_xb.Pointer, _x.Pointer, lw.RmsFfnWeight, dim, tokens);
+        _matmul.Set(_xb.Pointer, tokens, dim);
+        _matmul.Add(lw.W1, _hb.Pointer, hidden, accumulate: false);
+        _matmul.Add(lw.W3, _hb2.Pointer, hidden, accumulate: false);
+        _matmul.Run(_pool);
+        _rows.SwiGlu(tokens);
+        _matmul.Set(_hb.Pointer, tokens, hidden);
+        _matmul.Add(lw.W2, _x.Pointer, dim, accumulate: true);
+        _matmul.Run(_pool);
+    }
+
+    private void Classify(int rows, float* output)
+    {
+        var dim = _c.EmbeddingLength;
+        for (var r = 0; r < rows; r++)
+            Norms.RmsNorm(_xLogits.Pointer + (long)r * dim, _x.Pointer + (long)_logitRows[r] * dim, _w.RmsFinalWeight, dim, _c.RmsEpsilon);
+        _matmul.Set(_xLogits.Pointer, rows, dim);
+        _matmul.Add(_w.Classifier, output, _c.VocabSize, accumulate: false);
+        _matmul.Run(_pool);
+    }
+
+    private void CopyBlock(BlockCopy copy)
+    {
+        if ((uint)copy.Source >= (uint)KvCache.BlockCount || (uint)copy.Destination >= (uint)KvCache.BlockCount)
+            throw new ArgumentException($"block copy {copy.Source} -> {copy.Destination} outside the pool of {KvCache.BlockCount}");
+        long blockFloats = (long)KvCache.BlockSize * _c.KvDim;
+        for (var half = 0; half < 2 * _c.BlockCount; half++)
+        {
+            var basePtr = _kv.Pointer + half * _kvLayerStride;
+            Buffer.MemoryCopy(basePtr + copy.Source * blockFloats, basePtr + copy.Destination * blockFloats, blockFloats * sizeof(float), blockFloats * sizeof(float));
+        }
+    }
+
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _w.Dispose();
+        foreach (var b in new[] { _kv, _x, _xb, _q, _k, _v, _hb, _hb2, _xLogits, _scratch }) b.Dispose();
+    }
+}

@@ -1,0 +1,36 @@
+using System.Numerics.Tensors;
+
+namespace OrleansInfer.Backends.Cpu.Kernels;
+
+/// <summary>Row-wise kernels: RMSNorm and the SwiGLU gate.</summary>
+internal static unsafe class Norms
+{
+    /// <summary>o = w * (x / sqrt(mean(x^2) + eps)), as llama2.c's rmsnorm.</summary>
+    public static void RmsNorm(float* o, float* x, float* w, int size, float eps)
+    {
+        var xs = new ReadOnlySpan<float>(x, size);
+        var ss = TensorPrimitives.SumOfSquares(xs) / size + eps;
+        var scale = 1f / MathF.Sqrt(ss);
+        var os = new Span<float>(o, size);
+        TensorPrimitives.Multiply(xs, scale, os);
+        TensorPrimitives.Multiply(os, new ReadOnlySpan<float>(w, size), os);
+    }
+
+    /// <summary>h1 = silu(h1) * h3, silu(x) = x * sigmoid(x).</summary>
+    public static void SwiGlu(float* h1, float* h3, int size)
+    {
+        var g = new Span<float>(h1, size);
+        var u = new ReadOnlySpan<float>(h3, size);
+        // silu(g) * u = g * u * sigmoid(g); u is consumed first so g can be overwritten in place.
+        Span<float> tmp = stackalloc float[Math.Min(size, 1024)];
+        for (var i = 0; i < size; i += tmp.Length)
+        {
+            var n = Math.Min(tmp.Length, size - i);
+            var gi = g.Slice(i, n);
+            var t = tmp[..n];
+            TensorPrimitives.Sigmoid(gi, t);
+            TensorPrimitives.Multiply(gi, t, gi);
+            TensorPrimitives.Multiply(gi, u.Slice(i, n), gi);
+        }
+    }
+}

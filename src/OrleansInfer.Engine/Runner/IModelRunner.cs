@@ -1,0 +1,43 @@
+using OrleansInfer.Model;
+
+namespace OrleansInfer.Engine.Runner;
+
+/// <summary>
+/// Runs the decoder over one step's batch: the tokens of many sequences at once (prompt chunks and decode
+/// steps mixed), reading and writing a paged KV cache it owns. Backends (CPU SIMD, ILGPU) implement it;
+/// the engine never knows which one it drives. Not thread-safe: one engine thread calls it.
+/// </summary>
+public interface IModelRunner : IDisposable
+{
+    LlamaConfig Config { get; }
+
+    /// <summary>Geometry and size of the KV block pool the runner allocated.</summary>
+    KvCacheInfo KvCache { get; }
+
+    /// <summary>Most tokens one <see cref="Execute"/> call may carry (activation buffers are sized for it).</summary>
+    int MaxBatchTokens { get; }
+
+    /// <summary>Most sequences one call may carry.</summary>
+    int MaxBatchSequences { get; }
+
+    /// <summary>Human-readable device description (e.g. "CPU, 2 threads, AVX-512").</summary>
+    string DeviceName { get; }
+
+    /// <summary>
+    /// Applies the batch's state changes (released sequences, block-table updates, block copies), runs the
+    /// forward pass, and writes one row of <see cref="LlamaConfig.VocabSize"/> logits per sequence that asked
+    /// for them, in batch order, into <paramref name="logits"/>.
+    /// </summary>
+    void Execute(ForwardBatch batch, Span<float> logits);
+}
+
+/// <summary>The KV block pool: <see cref="BlockCount"/> blocks of <see cref="BlockSize"/> token slots.</summary>
+public sealed record KvCacheInfo(int BlockSize, int BlockCount, long BytesPerBlock)
+{
+    public long TotalBytes => BlockCount * BytesPerBlock;
+
+    public int TotalSlots => BlockCount * BlockSize;
+
+    /// <summary>Bytes one token's keys and values take across all layers.</summary>
+    public static long BytesPerToken(LlamaConfig c, int bytesPerElement) => 2L * c.BlockCount * c.KvDim * bytesPerElement;
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using OrleansInfer.Model.Gguf;
+using OrleansInfer.Model.Tensors;
+using OrleansInfer.Model.Tokenization;
+
+namespace OrleansInfer.Model;
+
+/// <summary>
+/// Writes Llama models as GGUF files llama.cpp loads: the llama.* and tokenizer.ggml.* metadata and the
+/// tensors in llama.cpp's order and names. Rows come from a callback, so conversion and synthesis stream.
+/// </summary>
+public static class LlamaGguf
+{
+    /// <summary>Fills one f32 row of a tensor (row index, destination).</summary>
+    public delegate void RowSource(long row, Span<float> destination);
+
+    /// <summary>Writes a model; <paramref name="rows"/> gives the source of each tensor by name.</summary>
+    public static void Write(string path, LlamaConfig config, Vocabulary vocabulary, GgmlType type, string name,
+        Func<string, RowSource> rows, IProgress<double>? progress = null)
+    {
+        if (!Quantize.CanEncode(type)) throw new ArgumentException($"cannot write tensors of type {type}", nameof(type));
+        var writer = new GgufWriter();
+        writer.Add("general.architecture", GgufValue.Of("llama"));
+        writer.Add("general.name", GgufValue.Of(name));
+        writer.Add("general.file_type", GgufValue.Of((uint)FileType(type)));
+        writer.Add("llama.context_length", GgufValue.Of((uint)config.ContextLength));
+        writer.Add("llama.embedding_length", GgufValue.Of((uint)config.EmbeddingLength));
+        writer.Add("llama.block_count", GgufValue.Of((uint)config.BlockCount));
+        writer.Add("llama.feed_forward_length", GgufValue.Of((uint)config.FeedForwardLength));
+        writer.Add("llama.attention.head_count", GgufValue.Of((uint)config.HeadCount));
+        writer.Add("llama.attention.head_count_kv", GgufValue.Of((uint)config.KvHeadCount));
+        writer.Add("llama.rope.dimension_count", GgufValue.Of((uint)config.RopeDimensionCount));
+        writer.Add("llama.rope.freq_base", GgufValue.Of(config.RopeBase));
+        writer.Add("llama.attention.layer_norm_rms_epsilon", GgufValue.Of(config.RmsEpsilon));
+        writer.Add("llama.vocab_size", GgufValue.Of((uint)config.VocabSize));
+        vocabulary.WriteTo(writer);
+
+        foreach (var (tensor, shape) in LlamaTensorNames.Expected(config))
+        {
+            var storage = StorageType(shape, type);
+            var source = rows(tensor);
+            var rowCount = shape.Length == 1 ? 1 : shape[1];
+            writer.AddTensor(tensor, shape, storage, s => WriteRows(s, storage, (int)shape[0], rowCount, source));
+        }
+        writer.WriteTo(path, progress);
+    }
+
+    /// <summary>
+    /// The type a tensor is stored as: norms (1-D) stay f32 as in llama.cpp; a quantized type needs rows that
+    /// are whole blocks, otherwise the tensor falls back to f16.
+    /// </summary>
+    public static GgmlType StorageType(long[] shape, GgmlType requested)
+    {
+        if (shape.Length == 1) return GgmlType.F32;
+        return shape[0] % GgmlTypeInfo.BlockSize(requested) == 0 ? requested : GgmlType.F16;
+    }
+
+    /// <summary>Rows are produced and encoded in parallel batches, then written in order.</summary>
+    private static void WriteRows(Stream stream, GgmlType type, int rowLength, long rows, RowSource source)
+    {
+        var rowBytes = (int)GgmlTypeInfo.ByteCount(type, rowLength);
+        var batchRows = (int)Math.Clamp((16L << 20) / (rowLength * sizeof(float)), 1, rows);
+        var floats = new float[batchRows * rowLength];
+        var bytes = new byte[batchRows * rowBytes];
+        for (long r0 = 0; r0 < rows; r0 += batchRows)
+        {
+            var n = (int)Math.Min(batchRows, rows - r0);
+            Parallel.For(0, n, i =>
+            {
+                var src = floats.AsSpan(i * rowLength, rowLength);
+                source(r0 + i, src);
+                Quantize.Row(type, src, bytes.AsSpan(i * rowBytes, rowBytes));
+            });
+            stream.Write(bytes, 0, n * rowBytes);
+        }
+    }
+
+    /// <summary>llama.cpp's llama_ftype for a file whose matrices are <paramref name="type"/>.</summary>
+    private static int FileType(GgmlType type) => type switch
+    {
+        GgmlType.F32 => 0,
+        GgmlType.F16 => 1,
+        GgmlType.Q4_0 => 2,
+        GgmlType.Q8_0 => 7,
+        GgmlType.BF16 => 32,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+
+    /// <summary>Re-encodes an opened model (GGUF or llama2.c) as GGUF with matrices of <paramref name="type"/>.</summary>
+    public static void Convert(ModelFile model, string outputPath, GgmlType type, IProgress<double>? progress = null)
+    {
+        var config = model.Config ?? throw new ArgumentException("the input has no weights", nameof(model));
+        var weights = model.Weights!;
+        var byName = weights.All().ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var name = model.Gguf?.Metadata.GetString("general.name") ?? Path.GetFileNameWithoutExtension(model.Path);
+        Write(outputPath, config, model.Vocabulary, type, name, tensor =>
+        {
+            var view = byName[tensor];
+            return (row, dst) => view.ReadRows(row, 1, dst);
+        }, progress);
+    }
+
+    internal static string Describe(LlamaConfig c) => string.Create(CultureInfo.InvariantCulture,
+        $"dim {c.EmbeddingLength}, {c.BlockCount} layers, {c.HeadCount} heads ({c.KvHeadCount} KV), hidden {c.FeedForwardLength}, vocab {c.VocabSize}, context {c.ContextLength}");
+}

@@ -1,0 +1,107 @@
+using OrleansInfer.Model.Tensors;
+
+namespace OrleansInfer.Model;
+
+/// <summary>
+/// The weights of a Llama decoder, named as in llama2.c's run.c. A matrix of shape [In, Out] (ggml order)
+/// holds Out rows of In contiguous values, so y = W x is one dot product per row.
+/// </summary>
+public sealed class LlamaWeights
+{
+    /// <summary>(vocab, dim): token_embd.weight.</summary>
+    public required TensorView TokenEmbedding { get; init; }
+
+    /// <summary>(dim,): output_norm.weight.</summary>
+    public required TensorView RmsFinalWeight { get; init; }
+
+    /// <summary>(vocab, dim): output.weight, or the token embedding when tied.</summary>
+    public required TensorView Classifier { get; init; }
+
+    /// <summary>(head_dim/2,): optional rope_freqs.weight, dividing each RoPE frequency (Llama 3.1 scaling).</summary>
+    public TensorView? RopeFrequencyFactors { get; init; }
+
+    public required LayerWeights[] Layers { get; init; }
+
+    public IEnumerable<TensorView> All()
+    {
+        yield return TokenEmbedding;
+        foreach (var l in Layers)
+            foreach (var t in l.All()) yield return t;
+        yield return RmsFinalWeight;
+        if (!ReferenceEquals(Classifier, TokenEmbedding)) yield return Classifier;
+        if (RopeFrequencyFactors is not null) yield return RopeFrequencyFactors;
+    }
+}
+
+/// <summary>One transformer block.</summary>
+public sealed class LayerWeights
+{
+    /// <summary>(dim,): blk.N.attn_norm.weight.</summary>
+    public required TensorView RmsAttWeight { get; init; }
+
+    /// <summary>(n_heads * head_size, dim): blk.N.attn_q.weight.</summary>
+    public required TensorView Wq { get; init; }
+
+    /// <summary>(n_kv_heads * head_size, dim): blk.N.attn_k.weight.</summary>
+    public required TensorView Wk { get; init; }
+
+    /// <summary>(n_kv_heads * head_size, dim): blk.N.attn_v.weight.</summary>
+    public required TensorView Wv { get; init; }
+
+    /// <summary>(dim, n_heads * head_size): blk.N.attn_output.weight.</summary>
+    public required TensorView Wo { get; init; }
+
+    /// <summary>(dim,): blk.N.ffn_norm.weight.</summary>
+    public required TensorView RmsFfnWeight { get; init; }
+
+    /// <summary>(hidden_dim, dim): blk.N.ffn_gate.weight.</summary>
+    public required TensorView W1 { get; init; }
+
+    /// <summary>(dim, hidden_dim): blk.N.ffn_down.weight.</summary>
+    public required TensorView W2 { get; init; }
+
+    /// <summary>(hidden_dim, dim): blk.N.ffn_up.weight.</summary>
+    public required TensorView W3 { get; init; }
+
+    public IEnumerable<TensorView> All() => [RmsAttWeight, Wq, Wk, Wv, Wo, RmsFfnWeight, W1, W2, W3];
+}
+
+/// <summary>GGUF tensor names of the llama architecture.</summary>
+public static class LlamaTensorNames
+{
+    public const string TokenEmbedding = "token_embd.weight";
+    public const string OutputNorm = "output_norm.weight";
+    public const string Output = "output.weight";
+    public const string RopeFrequencies = "rope_freqs.weight";
+
+    public static string AttnNorm(int layer) => $"blk.{layer}.attn_norm.weight";
+    public static string Wq(int layer) => $"blk.{layer}.attn_q.weight";
+    public static string Wk(int layer) => $"blk.{layer}.attn_k.weight";
+    public static string Wv(int layer) => $"blk.{layer}.attn_v.weight";
+    public static string Wo(int layer) => $"blk.{layer}.attn_output.weight";
+    public static string FfnNorm(int layer) => $"blk.{layer}.ffn_norm.weight";
+    public static string W1(int layer) => $"blk.{layer}.ffn_gate.weight";
+    public static string W2(int layer) => $"blk.{layer}.ffn_down.weight";
+    public static string W3(int layer) => $"blk.{layer}.ffn_up.weight";
+
+    /// <summary>Expected shapes (ggml order) of every tensor of a model, in llama.cpp's file order.</summary>
+    public static IEnumerable<(string Name, long[] Shape)> Expected(LlamaConfig c)
+    {
+        long d = c.EmbeddingLength, h = c.FeedForwardLength, kv = c.KvDim, v = c.VocabSize;
+        yield return (TokenEmbedding, [d, v]);
+        for (var i = 0; i < c.BlockCount; i++)
+        {
+            yield return (AttnNorm(i), [d]);
+            yield return (Wq(i), [d, d]);
+            yield return (Wk(i), [d, kv]);
+            yield return (Wv(i), [d, kv]);
+            yield return (Wo(i), [d, d]);
+            yield return (FfnNorm(i), [d]);
+            yield return (W1(i), [d, h]);
+            yield return (W2(i), [h, d]);
+            yield return (W3(i), [d, h]);
+        }
+        yield return (OutputNorm, [d]);
+        if (!c.TiedOutput) yield return (Output, [d, v]);
+    }
+}

@@ -1,0 +1,195 @@
+using OrleansInfer.Model.Gguf;
+using OrleansInfer.Model.Llama2c;
+using OrleansInfer.Model.Tensors;
+using OrleansInfer.Model.Tokenization;
+
+namespace OrleansInfer.Model;
+
+public enum ModelFormat
+{
+    Gguf,
+    Llama2c,
+}
+
+/// <summary>
+/// A model opened from disk: configuration, weights read in place from a memory mapping, and the vocabulary.
+/// GGUF files carry their vocabulary; llama2.c checkpoints take a tokenizer.bin (given, or beside the model).
+/// A vocabulary-only GGUF opens with <see cref="Weights"/> null.
+/// </summary>
+public sealed class ModelFile : IDisposable
+{
+    private readonly MappedFile? _map;
+
+    private ModelFile(string path, ModelFormat format, GgufFile? gguf, MappedFile? map, LlamaConfig? config, LlamaWeights? weights, Vocabulary vocabulary)
+    {
+        Path = path;
+        Format = format;
+        Gguf = gguf;
+        _map = map;
+        Config = config;
+        Weights = weights;
+        Vocabulary = vocabulary;
+    }
+
+    public string Path { get; }
+
+    public ModelFormat Format { get; }
+
+    /// <summary>The GGUF file when the model is one (metadata, tensor infos).</summary>
+    public GgufFile? Gguf { get; }
+
+    public LlamaConfig? Config { get; }
+
+    public LlamaWeights? Weights { get; }
+
+    public Vocabulary Vocabulary { get; }
+
+    public bool HasWeights => Weights is not null;
+
+    /// <summary>Opens a GGUF file or a llama2.c checkpoint (told apart by the GGUF magic).</summary>
+    /// <param name="path">A .gguf file or a llama2.c .bin checkpoint.</param>
+    /// <param name="tokenizerPath">A llama2.c tokenizer.bin or a GGUF whose vocabulary replaces the model's.</param>
+    /// <param name="requireWeights">When false a vocabulary-only GGUF is accepted.</param>
+    public static ModelFile Open(string path, string? tokenizerPath = null, bool requireWeights = true)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
+        if (tokenizerPath is not null && !File.Exists(tokenizerPath)) throw new FileNotFoundException($"tokenizer file not found: {tokenizerPath}", tokenizerPath);
+        return IsGguf(path) ? OpenGguf(path, tokenizerPath, requireWeights) : OpenLlama2c(path, tokenizerPath);
+    }
+
+    public static bool IsGguf(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var fs = File.OpenRead(path);
+        return fs.Read(magic) == 4 && BitConverter.ToUInt32(magic) == GgufFile.Magic;
+    }
+
+    private static ModelFile OpenGguf(string path, string? tokenizerPath, bool requireWeights)
+    {
+        var gguf = GgufFile.Open(path);
+        try
+        {
+            var vocabulary = tokenizerPath is null ? Vocabulary.FromGguf(gguf.Metadata) : LoadVocabulary(tokenizerPath, null);
+            if (gguf.Tensors.Count == 0)
+            {
+                if (requireWeights) throw new ModelFormatException("the file holds a vocabulary but no tensors; this command needs model weights", gguf.DataOffset, path);
+                return new ModelFile(path, ModelFormat.Gguf, gguf, null, null, null, vocabulary);
+            }
+
+            var config = ReadConfig(gguf, vocabulary.Count);
+            var weights = BindWeights(gguf, config);
+            if (tokenizerPath is not null && vocabulary.Count != config.VocabSize)
+                throw new ModelFormatException($"tokenizer has {vocabulary.Count} tokens, the model {config.VocabSize}", -1, tokenizerPath);
+            return new ModelFile(path, ModelFormat.Gguf, gguf, null, config, weights, vocabulary);
+        }
+        catch
+        {
+            gguf.Dispose();
+            throw;
+        }
+    }
+
+    private static ModelFile OpenLlama2c(string path, string? tokenizerPath)
+    {
+        var map = MappedFile.Open(path);
+        try
+        {
+            var (config, weights) = Llama2cCheckpoint.Read(map);
+            tokenizerPath ??= System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "tokenizer.bin");
+            if (!File.Exists(tokenizerPath))
+                throw new FileNotFoundException($"a llama2.c checkpoint needs its tokenizer.bin (pass --tokenizer); not found: {tokenizerPath}", tokenizerPath);
+            var vocabulary = LoadVocabulary(tokenizerPath, config.VocabSize);
+            return new ModelFile(path, ModelFormat.Llama2c, null, map, config, weights, vocabulary);
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads a vocabulary from a llama2.c tokenizer.bin (needs the vocabulary size) or a GGUF file.</summary>
+    public static Vocabulary LoadVocabulary(string path, int? vocabSize)
+    {
+        if (IsGguf(path))
+        {
+            using var g = GgufFile.Open(path);
+            return Vocabulary.FromGguf(g.Metadata);
+        }
+        if (vocabSize is null) throw new ModelFormatException("a llama2.c tokenizer.bin can only be paired with a model that gives the vocabulary size", -1, path);
+        return Vocabulary.FromLlama2cTokenizer(path, vocabSize.Value);
+    }
+
+    public static LlamaConfig ReadConfig(GgufFile gguf, int vocabularyCount)
+    {
+        var m = gguf.Metadata;
+        var arch = m.GetString("general.architecture") ?? throw m.Missing("general.architecture");
+        if (arch != "llama")
+            throw new ModelFormatException($"architecture '{arch}' is not supported (llama is)", m.OffsetOf("general.architecture"), gguf.Path);
+        int Required(string key)
+        {
+            var v = m.GetInteger($"{arch}.{key}") ?? throw m.Missing($"{arch}.{key}");
+            if (v <= 0 || v > int.MaxValue) throw new ModelFormatException($"{arch}.{key} = {v} is out of range", m.OffsetOf($"{arch}.{key}"), gguf.Path);
+            return (int)v;
+        }
+
+        var dim = Required("embedding_length");
+        var heads = Required("attention.head_count");
+        var embedding = gguf.TryGetTensor(LlamaTensorNames.TokenEmbedding, out var e) ? e : null;
+        var vocab = (int?)m.GetInteger($"{arch}.vocab_size") ?? (embedding is { Shape.Length: 2 } ? (int)embedding.Shape[1] : vocabularyCount);
+        return new LlamaConfig
+        {
+            ContextLength = Required("context_length"),
+            EmbeddingLength = dim,
+            BlockCount = Required("block_count"),
+            FeedForwardLength = Required("feed_forward_length"),
+            HeadCount = heads,
+            KvHeadCount = (int?)m.GetInteger($"{arch}.attention.head_count_kv") ?? heads,
+            VocabSize = vocab,
+            RmsEpsilon = (float?)m.GetNumber($"{arch}.attention.layer_norm_rms_epsilon") ?? throw m.Missing($"{arch}.attention.layer_norm_rms_epsilon"),
+            RopeBase = (float?)m.GetNumber($"{arch}.rope.freq_base") ?? 10000f,
+            RopeDimensionCount = (int?)m.GetInteger($"{arch}.rope.dimension_count") ?? dim / heads,
+            TiedOutput = !gguf.TryGetTensor(LlamaTensorNames.Output, out _),
+        }.Validate(gguf.Path, m.EndOffset);
+    }
+
+    private static LlamaWeights BindWeights(GgufFile gguf, LlamaConfig config)
+    {
+        var views = new Dictionary<string, TensorView>(StringComparer.Ordinal);
+        foreach (var (name, shape) in LlamaTensorNames.Expected(config))
+        {
+            if (!gguf.TryGetTensor(name, out var info))
+                throw new ModelFormatException($"required tensor '{name}' is missing", gguf.DataOffset, gguf.Path);
+            if (!info.Shape.SequenceEqual(shape))
+                throw new ModelFormatException($"tensor '{name}' has shape [{info.ShapeText}], expected [{string.Join(" x ", shape)}]", gguf.DataOffset + (long)info.Offset, gguf.Path);
+            views[name] = gguf.View(info);
+        }
+
+        var embedding = views[LlamaTensorNames.TokenEmbedding];
+        return new LlamaWeights
+        {
+            TokenEmbedding = embedding,
+            RmsFinalWeight = views[LlamaTensorNames.OutputNorm],
+            Classifier = config.TiedOutput ? embedding : views[LlamaTensorNames.Output],
+            RopeFrequencyFactors = gguf.View(LlamaTensorNames.RopeFrequencies),
+            Layers = Enumerable.Range(0, config.BlockCount).Select(l => new LayerWeights
+            {
+                RmsAttWeight = views[LlamaTensorNames.AttnNorm(l)],
+                Wq = views[LlamaTensorNames.Wq(l)],
+                Wk = views[LlamaTensorNames.Wk(l)],
+                Wv = views[LlamaTensorNames.Wv(l)],
+                Wo = views[LlamaTensorNames.Wo(l)],
+                RmsFfnWeight = views[LlamaTensorNames.FfnNorm(l)],
+                W1 = views[LlamaTensorNames.W1(l)],
+                W2 = views[LlamaTensorNames.W2(l)],
+                W3 = views[LlamaTensorNames.W3(l)],
+            }).ToArray(),
+        };
+    }
+
+    public void Dispose()
+    {
+        Gguf?.Dispose();
+        _map?.Dispose();
+    }
+}
