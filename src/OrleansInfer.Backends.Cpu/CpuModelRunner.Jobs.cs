@@ -4,9 +4,13 @@ namespace OrleansInfer.Backends.Cpu;
 
 public sealed unsafe partial class CpuModelRunner
 {
+    /// <summary>Multiply-adds below which a parallel run costs more than it saves.</summary>
+    private const long SerialThreshold = 1 << 16;
+
     /// <summary>Up to three matrix products sharing one input (q/k/v, gate/up), split into row chunks in one parallel run.</summary>
     private sealed class MatMulJob(int threads) : IParallelWork
     {
+
         private readonly Target[] _targets = new Target[3];
         private readonly int[] _firstItem = new int[4];
         private int _count;
@@ -38,7 +42,8 @@ public sealed unsafe partial class CpuModelRunner
                 items += (_targets[i].N + chunk - 1) / chunk;
             }
             _firstItem[_count] = items;
-            pool.Run(this, items);
+            // Small products (tiny models, single tokens) cost less than waking the workers.
+            pool.Run(this, items, parallel: (long)totalRows * _k * _tokens >= SerialThreshold);
         }
 
         public void Execute(int item, int worker)
@@ -71,7 +76,7 @@ public sealed unsafe partial class CpuModelRunner
         {
             _kCache = kCache;
             _vCache = vCache;
-            pool.Run(this, tokens);
+            pool.Run(this, tokens, parallel: (long)tokens * (r._c.HeadCount + r._c.KvHeadCount) * r._c.HeadDim * 8 >= SerialThreshold);
         }
 
         public void Execute(int t, int worker)
@@ -102,7 +107,9 @@ public sealed unsafe partial class CpuModelRunner
         {
             _kCache = kCache;
             _vCache = vCache;
-            pool.Run(this, tokens * r._c.HeadCount);
+            long work = 0;
+            for (var t = 0; t < tokens; t++) work += r._positions[t] + 1;
+            pool.Run(this, tokens * r._c.HeadCount, parallel: work * r._c.EmbeddingLength * 2 >= SerialThreshold);
         }
 
         public void Execute(int item, int worker)
@@ -147,15 +154,7 @@ public sealed unsafe partial class CpuModelRunner
 
         private void Run(int tokens)
         {
-            // Rows are cheap: only spread them over threads when there are enough.
-            if (tokens < 8)
-            {
-                for (var t = 0; t < tokens; t++) Execute(t, 0);
-            }
-            else
-            {
-                r._pool.Run(this, tokens);
-            }
+            r._pool.Run(this, tokens, parallel: (long)tokens * _size * 8 >= SerialThreshold);
         }
 
         public void Execute(int t, int worker)

@@ -44,11 +44,14 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>Participating threads, the caller included.</summary>
     public int ThreadCount { get; }
 
-    /// <summary>Runs <paramref name="work"/> for items 0..<paramref name="items"/>-1 and returns when all are done.</summary>
-    public void Run(IParallelWork work, int items)
+    /// <summary>
+    /// Runs <paramref name="work"/> for items 0..<paramref name="items"/>-1 and returns when all are done; with
+    /// <paramref name="parallel"/> false (work too small to pay for waking workers) the caller does it alone.
+    /// </summary>
+    public void Run(IParallelWork work, int items, bool parallel = true)
     {
         if (items <= 0) return;
-        if (items == 1 || ThreadCount == 1)
+        if (items == 1 || ThreadCount == 1 || !parallel)
         {
             for (var i = 0; i < items; i++) work.Execute(i, 0);
             return;

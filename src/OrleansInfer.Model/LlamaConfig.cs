@@ -50,6 +50,10 @@ public sealed record LlamaConfig
         }
     }
 
+    /// <summary>One line for humans: "dim 768, 12 layers, 12 heads (12 KV), hidden 2048, vocab 32000, context 1024".</summary>
+    public string Describe() =>
+        $"dim {EmbeddingLength}, {BlockCount} layers, {HeadCount} heads ({KvHeadCount} KV), hidden {FeedForwardLength}, vocab {VocabSize}, context {ContextLength}";
+
     /// <summary>Throws a <see cref="ModelFormatException"/> naming the first inconsistent value.</summary>
     public LlamaConfig Validate(string? path = null, long offset = -1)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using OrleansInfer.Model.Gguf;
 using OrleansInfer.Model.Tensors;
 using OrleansInfer.Model.Tokenization;
@@ -99,7 +98,4 @@ public static class LlamaGguf
             return (row, dst) => view.ReadRows(row, 1, dst);
         }, progress);
     }
-
-    internal static string Describe(LlamaConfig c) => string.Create(CultureInfo.InvariantCulture,
-        $"dim {c.EmbeddingLength}, {c.BlockCount} layers, {c.HeadCount} heads ({c.KvHeadCount} KV), hidden {c.FeedForwardLength}, vocab {c.VocabSize}, context {c.ContextLength}");
 }

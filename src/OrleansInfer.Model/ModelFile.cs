@@ -108,16 +108,12 @@ public sealed class ModelFile : IDisposable
         }
     }
 
-    /// <summary>Reads a vocabulary from a llama2.c tokenizer.bin (needs the vocabulary size) or a GGUF file.</summary>
+    /// <summary>Reads a vocabulary from a GGUF file or a llama2.c tokenizer.bin (<paramref name="vocabSize"/> tokens, or all when null).</summary>
     public static Vocabulary LoadVocabulary(string path, int? vocabSize)
     {
-        if (IsGguf(path))
-        {
-            using var g = GgufFile.Open(path);
-            return Vocabulary.FromGguf(g.Metadata);
-        }
-        if (vocabSize is null) throw new ModelFormatException("a llama2.c tokenizer.bin can only be paired with a model that gives the vocabulary size", -1, path);
-        return Vocabulary.FromLlama2cTokenizer(path, vocabSize.Value);
+        if (!IsGguf(path)) return Vocabulary.FromLlama2cTokenizer(path, vocabSize);
+        using var g = GgufFile.Open(path);
+        return Vocabulary.FromGguf(g.Metadata);
     }
 
     public static LlamaConfig ReadConfig(GgufFile gguf, int vocabularyCount)

@@ -42,7 +42,8 @@ public static class SyntheticModel
 {
     public const float StandardDeviation = 0.02f;
 
-    public static void Write(SyntheticPreset preset, Vocabulary vocabulary, GgmlType type, string path, ulong seed, IProgress<double>? progress = null)
+    public static void Write(SyntheticPreset preset, Vocabulary vocabulary, GgmlType type, string path, ulong seed,
+        IProgress<double>? progress = null, float standardDeviation = StandardDeviation)
     {
         var vocab = FitVocabulary(vocabulary, preset.Config.VocabSize);
         var tensorIndex = 0;
@@ -51,7 +52,7 @@ public static class SyntheticModel
         {
             if (name.EndsWith("norm.weight", StringComparison.Ordinal)) return static (_, dst) => dst.Fill(1f);
             var stream = (ulong)indices[name];
-            return (row, dst) => FillNormal(dst, seed, stream, (ulong)row);
+            return (row, dst) => FillNormal(dst, seed, stream, (ulong)row, standardDeviation);
         }, progress);
     }
 
@@ -83,8 +84,8 @@ public static class SyntheticModel
         };
     }
 
-    /// <summary>Standard normal samples times <see cref="StandardDeviation"/>, from a SplitMix64 stream keyed by (seed, tensor, row).</summary>
-    public static void FillNormal(Span<float> destination, ulong seed, ulong tensor, ulong row)
+    /// <summary>Normal samples with the given standard deviation, from a SplitMix64 stream keyed by (seed, tensor, row).</summary>
+    public static void FillNormal(Span<float> destination, ulong seed, ulong tensor, ulong row, float standardDeviation = StandardDeviation)
     {
         var state = seed ^ (tensor * 0x9E3779B97F4A7C15UL) ^ (row * 0xD1B54A32D192ED03UL) ^ 0x5851F42D4C957F2DUL;
         for (var i = 0; i < destination.Length; i += 2)
@@ -94,8 +95,8 @@ public static class SyntheticModel
             var u2 = (SplitMix(ref state) >> 11) * (1.0 / (1UL << 53));
             var r = Math.Sqrt(-2.0 * Math.Log(1.0 - u1));
             var (s, c) = Math.SinCos(2 * Math.PI * u2);
-            destination[i] = (float)(r * c) * StandardDeviation;
-            if (i + 1 < destination.Length) destination[i + 1] = (float)(r * s) * StandardDeviation;
+            destination[i] = (float)(r * c) * standardDeviation;
+            if (i + 1 < destination.Length) destination[i + 1] = (float)(r * s) * standardDeviation;
         }
     }
 

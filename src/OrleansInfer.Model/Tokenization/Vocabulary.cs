@@ -65,7 +65,7 @@ public sealed class Vocabulary
     public int Count => Tokens.Length;
 
     /// <summary>Token ids that end generation (EOS, and EOT where present).</summary>
-    public IReadOnlyList<int> EndOfGenerationIds => EotId >= 0 && EotId != EosId ? [EosId, EotId] : EosId >= 0 ? [EosId] : [];
+    public IReadOnlyList<int> EndOfGenerationIds => new[] { EosId, EotId }.Where(id => id >= 0).Distinct().ToArray();
 
     public static Vocabulary FromGguf(GgufMetadata m)
     {
@@ -121,7 +121,9 @@ public sealed class Vocabulary
     /// Reads a llama2.c tokenizer.bin (int32 max_token_length, then per token: f32 score, int32 length, bytes).
     /// Its pieces spell spaces as ' ' and BOS/EOS as "\n&lt;s&gt;\n" / "\n&lt;/s&gt;\n"; they are normalized to GGUF conventions.
     /// </summary>
-    public static Vocabulary FromLlama2cTokenizer(string path, int vocabSize)
+    /// <param name="path">The tokenizer.bin file.</param>
+    /// <param name="vocabSize">Tokens to read (the model's vocabulary size); null reads every token in the file.</param>
+    public static Vocabulary FromLlama2cTokenizer(string path, int? vocabSize)
     {
         var bytes = File.ReadAllBytes(path);
         long at = 0;
@@ -135,13 +137,13 @@ public sealed class Vocabulary
 
         var maxLen = BinaryPrimitives.ReadInt32LittleEndian(Take(4, "max token length"));
         if (maxLen <= 0 || maxLen > 1 << 16) throw new ModelFormatException($"implausible max token length {maxLen}", 0, path);
-        var tokens = new string[vocabSize];
-        var scores = new float[vocabSize];
-        var types = new TokenType[vocabSize];
+        var tokens = new List<string>(vocabSize ?? 32000);
+        var scores = new List<float>(vocabSize ?? 32000);
+        var types = new List<TokenType>(vocabSize ?? 32000);
         var utf8 = new UTF8Encoding(false, true);
-        for (var i = 0; i < vocabSize; i++)
+        for (var i = 0; vocabSize is null ? at < bytes.Length : i < vocabSize; i++)
         {
-            scores[i] = BinaryPrimitives.ReadSingleLittleEndian(Take(4, $"score of token {i}"));
+            scores.Add(BinaryPrimitives.ReadSingleLittleEndian(Take(4, $"score of token {i}")));
             var lenAt = at;
             var len = BinaryPrimitives.ReadInt32LittleEndian(Take(4, $"length of token {i}"));
             if (len < 0 || len > maxLen) throw new ModelFormatException($"token {i} has length {len} (max {maxLen})", lenAt, path);
@@ -149,7 +151,7 @@ public sealed class Vocabulary
             string text;
             try { text = utf8.GetString(raw); }
             catch (DecoderFallbackException) { throw new ModelFormatException($"token {i} is not valid UTF-8", lenAt + 4, path); }
-            (tokens[i], types[i]) = i switch
+            var (piece, type) = i switch
             {
                 0 => ("<unk>", TokenType.Unknown),
                 1 => ("<s>", TokenType.Control),
@@ -157,14 +159,16 @@ public sealed class Vocabulary
                 _ when IsBytePiece(text) => (text, TokenType.Byte),
                 _ => (text.Replace(' ', SentencePieceSpace), TokenType.Normal),
             };
+            tokens.Add(piece);
+            types.Add(type);
         }
 
         return new Vocabulary
         {
             Kind = TokenizerKind.SentencePiece,
-            Tokens = tokens,
-            Scores = scores,
-            Types = types,
+            Tokens = [.. tokens],
+            Scores = [.. scores],
+            Types = [.. types],
             BosId = 1,
             EosId = 2,
             UnknownId = 0,

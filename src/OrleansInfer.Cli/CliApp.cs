@@ -1,0 +1,60 @@
+using System.CommandLine;
+using OrleansInfer.Cli.Commands;
+using OrleansInfer.Cli.Infrastructure;
+using OrleansInfer.Engine;
+using OrleansInfer.Model;
+
+namespace OrleansInfer.Cli;
+
+/// <summary>
+/// The orleans-infer command tree. Errors never show a stack trace: bad arguments and bad input files give
+/// one line on stderr and exit code 2, other failures exit code 1.
+/// </summary>
+public static class CliApp
+{
+    public static RootCommand Build(TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("OrleansInfer: Llama inference in .NET");
+        root.Subcommands.Add(GenerateCommand.Create(output, error));
+        root.Subcommands.Add(TokenizeCommand.Create(output, error));
+        root.Subcommands.Add(ModelCommand.Create(output, error));
+        root.Subcommands.Add(BenchCommand.Create(output, error));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = Build(output, error);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            error.WriteLine($"orleans-infer: {parsed.Errors[0].Message} (see --help)");
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            var (message, code) = Describe(e);
+            error.WriteLine($"orleans-infer: {message}");
+            return code;
+        }
+    }
+
+    private static (string Message, int ExitCode) Describe(Exception e) => e switch
+    {
+        CliException c => (c.Message, c.ExitCode),
+        ModelFormatException m => ($"invalid model file: {m.Message}", ExitCodes.Usage),
+        InvalidRequestException r => ($"invalid request: {r.Message}", ExitCodes.Usage),
+        FileNotFoundException f => (f.Message, ExitCodes.Usage),
+        DirectoryNotFoundException d => (d.Message, ExitCodes.Usage),
+        UnauthorizedAccessException u => (u.Message, ExitCodes.Usage),
+        OperationCanceledException => ("cancelled", ExitCodes.Cancelled),
+        IOException io => ($"I/O error: {io.Message}", ExitCodes.Failure),
+        OutOfMemoryException => ("out of memory (try a smaller --kv-blocks or model)", ExitCodes.Failure),
+        _ => ($"{e.GetType().Name}: {e.Message}", ExitCodes.Failure),
+    };
+}
