@@ -67,7 +67,9 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         MaxBatchTokens = options.MaxBatchTokens;
         MaxBatchSequences = Math.Min(options.MaxBatchSequences, options.MaxBatchTokens);
         var bytesPerBlock = KvCacheInfo.BytesPerToken(_c, sizeof(float)) * options.BlockSize;
-        var blocks = options.KvBlocks ?? (int)Math.Clamp(options.KvCacheBytes / bytesPerBlock, 1, int.MaxValue);
+        // By default: what the budget allows, but no more than every sequence of a full batch at full context.
+        var useful = (long)(_c.ContextLength + options.BlockSize - 1) / options.BlockSize * MaxBatchSequences;
+        var blocks = options.KvBlocks ?? (int)Math.Clamp(Math.Min(options.KvCacheBytes / bytesPerBlock, useful), 1, int.MaxValue);
         KvCache = new KvCacheInfo(options.BlockSize, blocks, bytesPerBlock);
         _kvLayerStride = (long)blocks * options.BlockSize * _c.KvDim;
         _kv = new NativeBuffer(2 * _c.BlockCount * _kvLayerStride);
@@ -81,9 +83,8 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _hb = new NativeBuffer((long)t * _c.FeedForwardLength);
         _hb2 = new NativeBuffer((long)t * _c.FeedForwardLength);
         _xLogits = new NativeBuffer((long)MaxBatchSequences * dim);
-        // Attention scores can span every slot a sequence could hold.
-        var maxContext = (long)blocks * options.BlockSize;
-        _scratchPerWorker = (maxContext + _c.RopeDimensionCount + 16 + 15) & ~15L;
+        // Attention scores span at most the model's context (positions beyond it are rejected).
+        _scratchPerWorker = (_c.ContextLength + _c.RopeDimensionCount + 16 + 15) & ~15L;
         _scratch = new NativeBuffer(_scratchPerWorker * options.Threads);
 
         _positions = new int[t];
@@ -145,6 +146,8 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         for (var s = 0; s < seqs.Length; s++)
         {
             ref readonly var step = ref seqs[s];
+            if (step.StartPosition < 0 || step.EndPosition > _c.ContextLength)
+                throw new ArgumentException($"sequence {step.SequenceId} spans positions {step.StartPosition}..{step.EndPosition - 1}, outside the model's context of {_c.ContextLength}", nameof(batch));
             var table = _tables.For(step, bs);
             _sequenceTables[s] = table;
             for (var j = 0; j < step.TokenCount; j++)

@@ -95,6 +95,11 @@ public sealed class BatchingTests : IDisposable
         Assert.Contains("at most 8", Assert.Throws<ArgumentException>(() => runner.Execute(batch, logits)).Message);
 
         batch.Clear();
+        batch.UpdateBlocks(3, 0, [0, 1, 2, 3, 0, 1, 2, 3, 0]);
+        batch.AddSequence(3, 128, [1], true);
+        Assert.Contains("outside the model's context of 128", Assert.Throws<ArgumentException>(() => runner.Execute(batch, logits)).Message);
+
+        batch.Clear();
         batch.UpdateBlocks(2, 0, [4]);
         Assert.Contains("outside the pool", Assert.Throws<InvalidOperationException>(() => runner.Execute(batch, logits)).Message);
     }

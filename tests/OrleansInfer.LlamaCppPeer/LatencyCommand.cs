@@ -3,21 +3,9 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using LLama.Native;
+using OrleansInfer.Cli.Bench;
 
 namespace OrleansInfer.LlamaCppPeer;
-
-/// <summary>Settings of one latency benchmark (the same as orleans-infer's `bench latency`).</summary>
-public sealed record LatencySettings(int InputLength, int OutputLength, int Batch, int Warmup, int Repeats, int Seed);
-
-/// <summary>Medians over the measured repeats (the warm-up runs are discarded).</summary>
-public sealed record LatencyResult(
-    double PrefillTokensPerSecond,
-    double DecodeTokensPerSecond,
-    double DecodeThroughputTokensPerSecond,
-    double TimeToFirstTokenMs,
-    double PerTokenP50Ms,
-    double PerTokenP90Ms,
-    double PerTokenP99Ms);
 
 /// <summary>
 /// llama.cpp's prefill and decode speed measured exactly as src/OrleansInfer.Cli/Bench/LatencyBench.cs measures
@@ -82,26 +70,7 @@ public static class LatencyBench
         }
         session.ClearKvCache();
 
-        return new LatencyResult(
-            Median(prefill),
-            Median(decode),
-            Median(decode) * s.Batch,
-            Median(ttft),
-            Percentile(steps, 0.50),
-            Percentile(steps, 0.90),
-            Percentile(steps, 0.99));
-    }
-
-    public static double Median(List<double> values) => Percentile(values, 0.5);
-
-    /// <summary>Nearest-rank percentile (the median of an even count averages the middle two), as ours.</summary>
-    public static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.Order().ToArray();
-        if (p == 0.5 && sorted.Length % 2 == 0) return (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        var rank = (int)Math.Ceiling(p * sorted.Length) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+        return LatencyResult.From(prefill, decode, ttft, steps, s.Batch);
     }
 }
 
@@ -170,38 +139,8 @@ public static class LatencyCommand
         var res = LatencyBench.Run(session, settings);
         var device = $"CPU ({threads} threads, llama.cpp {SimdLevel()}, KV {(kvType == GGMLType.GGML_TYPE_F32 ? "f32" : "f16")}{(flashAttention ? ", flash attention" : "")})";
 
-        if (json)
-        {
-            output.WriteLine(JsonObject(w =>
-            {
-                w.WriteString("engine", "llama.cpp");
-                w.WriteString("backend", "cpu");
-                w.WriteString("device", device);
-                w.WriteString("model", Path.GetFileName(model));
-                w.WriteNumber("threads", threads);
-                w.WriteNumber("batch", settings.Batch);
-                w.WriteNumber("input_len", settings.InputLength);
-                w.WriteNumber("output_len", settings.OutputLength);
-                w.WriteNumber("repeats", settings.Repeats);
-                w.WriteNumber("prefill_tokens_per_s", Math.Round(res.PrefillTokensPerSecond, 2));
-                w.WriteNumber("decode_tokens_per_s", Math.Round(res.DecodeTokensPerSecond, 2));
-                w.WriteNumber("decode_throughput_tokens_per_s", Math.Round(res.DecodeThroughputTokensPerSecond, 2));
-                w.WriteNumber("ttft_ms", Math.Round(res.TimeToFirstTokenMs, 3));
-                w.WriteStartObject("per_token_latency_ms");
-                w.WriteNumber("p50", Math.Round(res.PerTokenP50Ms, 3));
-                w.WriteNumber("p90", Math.Round(res.PerTokenP90Ms, 3));
-                w.WriteNumber("p99", Math.Round(res.PerTokenP99Ms, 3));
-                w.WriteEndObject();
-            }));
-        }
-        else
-        {
-            var inv = CultureInfo.InvariantCulture;
-            output.WriteLine(string.Create(inv, $"{Path.GetFileName(model)} on {device}, batch {settings.Batch}, {settings.InputLength} in / {settings.OutputLength} out, median of {settings.Repeats}"));
-            output.WriteLine(string.Create(inv, $"  prefill  {res.PrefillTokensPerSecond,10:F1} tokens/s   (time to first token {res.TimeToFirstTokenMs:F1} ms)"));
-            output.WriteLine(string.Create(inv, $"  decode   {res.DecodeTokensPerSecond,10:F1} tokens/s per sequence, {res.DecodeThroughputTokensPerSecond:F1} in all"));
-            output.WriteLine(string.Create(inv, $"  per-token latency p50 {res.PerTokenP50Ms:F2} ms, p90 {res.PerTokenP90Ms:F2} ms, p99 {res.PerTokenP99Ms:F2} ms"));
-        }
+        var report = new LatencyReport("llama.cpp", "cpu", device, Path.GetFileName(model), threads, settings, res);
+        output.WriteLine(json ? report.ToJson() : report.ToText());
         return ExitCodes.Ok;
     }
 
@@ -221,17 +160,5 @@ public static class LatencyCommand
         if (info.Contains("AVX2 = 1", StringComparison.Ordinal)) return "AVX2";
         if (info.Contains("AVX = 1", StringComparison.Ordinal)) return "AVX";
         return "scalar";
-    }
-
-    private static string JsonObject(Action<Utf8JsonWriter> write)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            write(w);
-            w.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 }

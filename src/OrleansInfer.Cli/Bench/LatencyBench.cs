@@ -5,19 +5,6 @@ using OrleansInfer.Engine.Sampling;
 
 namespace OrleansInfer.Cli.Bench;
 
-/// <summary>Settings of one latency benchmark.</summary>
-internal sealed record LatencySettings(int InputLength, int OutputLength, int Batch, int Warmup, int Repeats, int Seed);
-
-/// <summary>Medians over the measured repeats (the warm-up runs are discarded).</summary>
-internal sealed record LatencyResult(
-    double PrefillTokensPerSecond,
-    double DecodeTokensPerSecond,
-    double DecodeThroughputTokensPerSecond,
-    double TimeToFirstTokenMs,
-    double PerTokenP50Ms,
-    double PerTokenP90Ms,
-    double PerTokenP99Ms);
-
 /// <summary>
 /// Prefill and decode speed of a runner, as llama-bench measures them: each repeat prefills Batch random
 /// prompts of InputLength tokens in as few forward passes as the runner takes, then decodes OutputLength
@@ -111,25 +98,6 @@ internal static class LatencyBench
             ttft.Add(prefillSeconds * 1000);
         }
 
-        return new LatencyResult(
-            Median(prefill),
-            Median(decode),
-            Median(decode) * s.Batch,
-            Median(ttft),
-            Percentile(steps, 0.50),
-            Percentile(steps, 0.90),
-            Percentile(steps, 0.99));
-    }
-
-    public static double Median(List<double> values) => Percentile(values, 0.5);
-
-    /// <summary>Nearest-rank percentile (the median of an even count averages the middle two).</summary>
-    public static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.Order().ToArray();
-        if (p == 0.5 && sorted.Length % 2 == 0) return (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        var rank = (int)Math.Ceiling(p * sorted.Length) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+        return LatencyResult.From(prefill, decode, ttft, steps, s.Batch);
     }
 }

@@ -39,37 +39,8 @@ internal static class BenchCommand
             var threadCount = r.GetValue(threads);
             using var loaded = LoadedModel.Load(r.GetValue(model)!, r.GetValue(tokenizer), limits.ToRunnerOptions(r, threadCount), error);
             var res = LatencyBench.Run(loaded.Runner!, settings);
-            if (r.GetValue(json))
-            {
-                output.WriteLine(Json.Object(w =>
-                {
-                    w.WriteString("engine", "orleans-infer");
-                    w.WriteString("backend", "cpu");
-                    w.WriteString("device", loaded.Runner!.DeviceName);
-                    w.WriteString("model", Path.GetFileName(loaded.File.Path));
-                    w.WriteNumber("threads", threadCount);
-                    w.WriteNumber("batch", settings.Batch);
-                    w.WriteNumber("input_len", settings.InputLength);
-                    w.WriteNumber("output_len", settings.OutputLength);
-                    w.WriteNumber("repeats", settings.Repeats);
-                    w.WriteNumber("prefill_tokens_per_s", Math.Round(res.PrefillTokensPerSecond, 2));
-                    w.WriteNumber("decode_tokens_per_s", Math.Round(res.DecodeTokensPerSecond, 2));
-                    w.WriteNumber("decode_throughput_tokens_per_s", Math.Round(res.DecodeThroughputTokensPerSecond, 2));
-                    w.WriteNumber("ttft_ms", Math.Round(res.TimeToFirstTokenMs, 3));
-                    w.WriteStartObject("per_token_latency_ms");
-                    w.WriteNumber("p50", Math.Round(res.PerTokenP50Ms, 3));
-                    w.WriteNumber("p90", Math.Round(res.PerTokenP90Ms, 3));
-                    w.WriteNumber("p99", Math.Round(res.PerTokenP99Ms, 3));
-                    w.WriteEndObject();
-                }));
-            }
-            else
-            {
-                output.WriteLine($"{Path.GetFileName(loaded.File.Path)} on {loaded.Runner!.DeviceName}, batch {settings.Batch}, {settings.InputLength} in / {settings.OutputLength} out, median of {settings.Repeats}");
-                output.WriteLine($"  prefill  {res.PrefillTokensPerSecond,10:F1} tokens/s   (time to first token {res.TimeToFirstTokenMs:F1} ms)");
-                output.WriteLine($"  decode   {res.DecodeTokensPerSecond,10:F1} tokens/s per sequence, {res.DecodeThroughputTokensPerSecond:F1} in all");
-                output.WriteLine($"  per-token latency p50 {res.PerTokenP50Ms:F2} ms, p90 {res.PerTokenP90Ms:F2} ms, p99 {res.PerTokenP99Ms:F2} ms");
-            }
+            var report = new LatencyReport("orleans-infer", "cpu", loaded.Runner!.DeviceName, Path.GetFileName(loaded.File.Path), threadCount, settings, res);
+            output.WriteLine(r.GetValue(json) ? report.ToJson() : report.ToText());
             return ExitCodes.Ok;
         });
         return command;
