@@ -104,3 +104,28 @@ public sealed class BatchingTests : IDisposable
         Assert.Contains("outside the pool", Assert.Throws<InvalidOperationException>(() => runner.Execute(batch, logits)).Message);
     }
 }
+
+/// <summary>The hot path allocates nothing once warm: decode steps of several sequences, with logits.</summary>
+public sealed class AllocationTests
+{
+    [Fact]
+    public void DecodeStepsAllocateNothing()
+    {
+        using var model = ModelFile.Open(SharedData.Stories260KGguf);
+        using var runner = new CpuModelRunner(model, new CpuRunnerOptions { Threads = 2, KvBlocks = 16 });
+        var batch = new ForwardBatch();
+        var logits = new float[3 * runner.Config.VocabSize];
+        int[] one = [1];
+        for (var s = 0; s < 3; s++) batch.UpdateBlocks(s, 0, [s * 4, s * 4 + 1, s * 4 + 2, s * 4 + 3]);
+        void Step(int pos)
+        {
+            for (var s = 0; s < 3; s++) batch.AddSequence(s, pos, one, true);
+            runner.Execute(batch, logits);
+            batch.Clear();
+        }
+        for (var pos = 0; pos < 20; pos++) Step(pos); // warm-up: tiered JIT, list capacities
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var pos = 20; pos < 60; pos++) Step(pos);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
