@@ -19,6 +19,7 @@ public static class CliApp
         root.Subcommands.Add(TokenizeCommand.Create(output, error));
         root.Subcommands.Add(ModelCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.Create(output, error));
+        root.Subcommands.Add(SiloCommand.Create(output, error));
         return root;
     }
 
@@ -55,6 +56,7 @@ public static class CliApp
         OperationCanceledException => ("cancelled", ExitCodes.Cancelled),
         IOException io => ($"I/O error: {io.Message}", ExitCodes.Failure),
         OutOfMemoryException => ("out of memory (try a smaller --kv-blocks or model)", ExitCodes.Failure),
-        _ => ($"{e.GetType().Name}: {e.Message}", ExitCodes.Failure),
+        // Some exceptions carry a whole inner stack trace in their message: one line is enough here.
+        _ => ($"{e.GetType().Name}: {e.Message.Split('\n')[0].TrimEnd()}", ExitCodes.Failure),
     };
 }

@@ -7,8 +7,8 @@ namespace OrleansInfer.Backends.Cpu.Tests;
 /// <summary>Drives a runner by hand: gives sequences blocks, prefills them (in chunks if asked) and decodes greedily.</summary>
 public sealed class RunnerDriver(IModelRunner runner)
 {
-    private readonly BlockManager _blocks = new(runner.KvCache.BlockCount, runner.KvCache.BlockSize);
-    private readonly Dictionary<long, List<int>> _tables = [];
+    private readonly BlockManager _blocks = new(runner.KvCache.BlockCount, runner.KvCache.BlockSize, enablePrefixCaching: false);
+    private readonly Dictionary<long, SequenceBlocks> _tables = [];
     private readonly ForwardBatch _batch = new();
 
     public BlockManager Blocks => _blocks;
@@ -21,10 +21,10 @@ public sealed class RunnerDriver(IModelRunner runner)
         _batch.Clear();
         foreach (var (id, start, tokens, _) in work)
         {
-            if (!_tables.TryGetValue(id, out var table)) _tables[id] = table = [];
+            if (!_tables.TryGetValue(id, out var table)) _tables[id] = table = new SequenceBlocks();
             var before = table.Count;
-            if (!_blocks.TryEnsureCapacity(table, start + tokens.Length)) throw new InvalidOperationException("test KV pool exhausted");
-            if (table.Count > before) _batch.UpdateBlocks(id, before, table.ToArray()[before..]);
+            if (!_blocks.TryAllocate(table, start + tokens.Length)) throw new InvalidOperationException("test KV pool exhausted");
+            if (table.Count > before) _batch.UpdateBlocks(id, before, table.Ids.ToArray()[before..]);
         }
         foreach (var (id, start, tokens, logits) in work) _batch.AddSequence(id, start, tokens, logits);
         var output = new float[_batch.LogitsRows * Vocab];

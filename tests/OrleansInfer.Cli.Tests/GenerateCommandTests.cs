@@ -111,16 +111,34 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Contains("bad.jsonl:2", r.Error);
     }
 
-    [Fact]
-    public void TinyKvCacheStillCompletesEveryPrompt()
+    public static TheoryData<string[]> Pressures() => new()
     {
-        // 6 blocks of 16 tokens for four 69-token sequences: they must take turns (and be recomputed).
-        var path = Path.Combine(_folder, "four.jsonl");
+        Array.Empty<string>(),
+        new[] { "--kv-blocks", "6" },                          // preemption must happen
+        new[] { "--max-num-batched-tokens", "8" },             // chunked prefill
+        new[] { "--kv-blocks", "24", "--block-size", "4", "--max-num-batched-tokens", "5" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Pressures))]
+    public void FourPromptsTogetherEqualEachAlone(string[] limits)
+    {
         var cases = SharedData.Reference.Cases;
-        File.WriteAllLines(path, [JsonSerializer.Serialize(cases[0].Prompt), JsonSerializer.Serialize(cases[1].Prompt), JsonSerializer.Serialize(cases[0].Prompt), JsonSerializer.Serialize(cases[1].Prompt)]);
-        var r = CliRunner.Run("generate", "--model", SharedData.Stories260KGguf, "--prompts-file", path, "--temperature", "0", "--max-tokens", "64", "--json", "--kv-blocks", "6", "--max-num-batched-tokens", "8");
-        Assert.True(r.ExitCode == 0, r.Error);
-        var lines = r.JsonLines;
-        for (var i = 0; i < 4; i++) Assert.Equal(cases[i % 2].GeneratedTokenIds, lines[i].Ints("token_ids"));
+        string[] prompts = [cases[0].Prompt, cases[1].Prompt, "Lily and Ben went to the park. They saw a big dog", "The little bird could not fly, so"];
+        var path = Path.Combine(_folder, "four.jsonl");
+        File.WriteAllLines(path, prompts.Select(p => JsonSerializer.Serialize(p)));
+        var together = CliRunner.Run(["generate", "--model", SharedData.Stories260KGguf, "--prompts-file", path, "--temperature", "0", "--max-tokens", "64", "--json", .. limits]);
+        Assert.True(together.ExitCode == 0, together.Error);
+        var lines = together.JsonLines;
+        Assert.Equal(4, lines.Count);
+        Assert.Equal(cases[0].GeneratedTokenIds, lines[0].Ints("token_ids"));
+        Assert.Equal(cases[1].GeneratedTokenIds, lines[1].Ints("token_ids"));
+        for (var i = 0; i < 4; i++)
+        {
+            var alone = CliRunner.Run("generate", "--model", SharedData.Stories260KGguf, "--prompt", prompts[i], "--temperature", "0", "--max-tokens", "64", "--json");
+            Assert.Equal(Assert.Single(alone.JsonLines).Ints("token_ids"), lines[i].Ints("token_ids"));
+        }
+        if (limits.Contains("6")) Assert.Contains(" preemption(s)", together.Error);
+        if (limits.Contains("6")) Assert.DoesNotContain(" 0 preemption(s)", together.Error);
     }
 }

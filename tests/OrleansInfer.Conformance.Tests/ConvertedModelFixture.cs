@@ -1,4 +1,5 @@
 using OrleansInfer.Backends.Cpu;
+using OrleansInfer.Engine.Core;
 using OrleansInfer.Engine.Generation;
 using OrleansInfer.Engine.KvCache;
 using OrleansInfer.Engine.Runner;
@@ -6,6 +7,7 @@ using OrleansInfer.Engine.Sampling;
 using OrleansInfer.LlamaCppPeer;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tensors;
+using OrleansInfer.Model.Tokenization;
 using OrleansInfer.Testing;
 
 namespace OrleansInfer.Conformance.Tests;
@@ -48,7 +50,7 @@ public sealed class ConvertedFolder : IDisposable
 
 /// <summary>
 /// Our side of a comparison: a converted file opened with <see cref="ModelFile"/> and run by
-/// <see cref="CpuModelRunner"/> on one thread, with greedy generation through <see cref="BatchGenerator"/>.
+/// <see cref="CpuModelRunner"/> on one thread, with greedy generation through the engine (<see cref="LlmEngine"/>).
 /// </summary>
 public sealed class OurEngine : IDisposable
 {
@@ -65,33 +67,36 @@ public sealed class OurEngine : IDisposable
             Model.Dispose();
             throw;
         }
-        Generator = new BatchGenerator(Runner, Model.Vocabulary.EndOfGenerationIds);
+        Tokenizer = Tokenizer.Create(Model.Vocabulary);
     }
 
     public ModelFile Model { get; }
 
     public CpuModelRunner Runner { get; }
 
-    public BatchGenerator Generator { get; }
+    public Tokenizer Tokenizer { get; }
 
-    /// <summary>Greedy tokens for each prompt, all generated together in one batch.</summary>
+    /// <summary>Greedy tokens for each prompt, all generated together in one continuous batch.</summary>
     public int[][] GenerateGreedy(IReadOnlyList<int[]> prompts, int maxTokens)
     {
+        // A fresh engine per call: its block manager must not trust KV blocks that PromptLogits wrote meanwhile.
+        using var engine = new LlmEngine(Runner, Tokenizer);
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true };
-        return Generator.Generate(prompts.Select(p => new GenerationRequest(p, sampling)).ToList()).Select(r => r.Tokens).ToArray();
+        var streams = prompts.Select(p => engine.Submit(new GenerationRequest(p, sampling))).ToList();
+        return Task.WhenAll(streams.Select(s => s.CollectAsync())).GetAwaiter().GetResult().Select(r => r.Output.TokenIds).ToArray();
     }
 
     /// <summary>The logits at the last prompt position of one prefill from an empty KV cache.</summary>
     public float[] PromptLogits(int[] prompt)
     {
         var vocab = Runner.Config.VocabSize;
-        var blocks = new BlockManager(Runner.KvCache.BlockCount, Runner.KvCache.BlockSize);
-        var table = new List<int>();
-        if (!blocks.TryEnsureCapacity(table, prompt.Length)) throw new InvalidOperationException($"the KV pool cannot hold {prompt.Length} tokens");
+        var blocks = new BlockManager(Runner.KvCache.BlockCount, Runner.KvCache.BlockSize, enablePrefixCaching: false);
+        var table = new SequenceBlocks();
+        if (!blocks.TryAllocate(table, prompt.Length)) throw new InvalidOperationException($"the KV pool cannot hold {prompt.Length} tokens");
         const long sequence = long.MaxValue; // never used by the generator, which counts up from 0
         var batch = new ForwardBatch();
         var logits = new float[vocab];
-        batch.UpdateBlocks(sequence, 0, table.ToArray());
+        batch.UpdateBlocks(sequence, 0, table.Ids.ToArray());
         batch.AddSequence(sequence, 0, prompt, computeLogits: true);
         Runner.Execute(batch, logits);
         batch.Clear();

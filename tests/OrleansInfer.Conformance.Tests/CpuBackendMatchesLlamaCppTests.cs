@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 namespace OrleansInfer.Conformance.Tests;
 
 /// <summary>
-/// The same converted f32 file run by our engine (CpuModelRunner + BatchGenerator, greedy) and by llama.cpp
+/// The same converted f32 file run by our engine (CpuModelRunner + LlmEngine, greedy) and by llama.cpp
 /// gives the same token ids, prompt for prompt.
 /// </summary>
 [Collection(F32ModelCollection.Name)]

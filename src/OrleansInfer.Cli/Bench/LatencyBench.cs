@@ -21,8 +21,8 @@ internal static class LatencyBench
             throw new Infrastructure.CliException($"input + output length {perSequence} exceeds the model's context of {runner.Config.ContextLength}");
         if (s.Batch > runner.MaxBatchSequences)
             throw new Infrastructure.CliException($"batch {s.Batch} exceeds --max-num-seqs {runner.MaxBatchSequences}");
-        var blocks = new BlockManager(runner.KvCache.BlockCount, runner.KvCache.BlockSize);
-        if (!blocks.CanAllocate(s.Batch * blocks.BlocksFor(perSequence)))
+        var blocks = new BlockManager(runner.KvCache.BlockCount, runner.KvCache.BlockSize, enablePrefixCaching: false);
+        if (blocks.FreeBlocks < s.Batch * blocks.BlocksFor(perSequence))
             throw new Infrastructure.CliException($"the KV cache ({runner.KvCache.BlockCount} blocks) cannot hold {s.Batch} sequences of {perSequence} tokens; raise --kv-blocks");
 
         var rng = new Random(s.Seed);
@@ -32,7 +32,7 @@ internal static class LatencyBench
         var decode = new List<double>();
         var ttft = new List<double>();
         var steps = new List<double>();
-        var tables = Enumerable.Range(0, s.Batch).Select(_ => new List<int>()).ToArray();
+        var tables = Enumerable.Range(0, s.Batch).Select(_ => new SequenceBlocks()).ToArray();
         var next = new int[s.Batch];
         long sequenceBase = 0;
 
@@ -42,8 +42,8 @@ internal static class LatencyBench
             batch.Clear();
             for (var b = 0; b < s.Batch; b++)
             {
-                blocks.TryEnsureCapacity(tables[b], perSequence);
-                batch.UpdateBlocks(sequenceBase + b, 0, tables[b].ToArray());
+                blocks.TryAllocate(tables[b], perSequence);
+                batch.UpdateBlocks(sequenceBase + b, 0, tables[b].Ids.ToArray());
             }
 
             // Prefill: whole prompts, packed into passes of at most MaxBatchTokens tokens.

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using OrleansInfer.Cli.Bench;
+using OrleansInfer.Abstractions;
 using OrleansInfer.Cli.Infrastructure;
+using OrleansInfer.Client;
+using OrleansInfer.Silo;
 
 namespace OrleansInfer.Cli.Commands;
 
@@ -11,7 +14,156 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Benchmarks (JSON with --json)");
         command.Subcommands.Add(Latency(output, error));
+        command.Subcommands.Add(Throughput(output, error));
         return command;
+    }
+
+    private static Command Throughput(TextWriter output, TextWriter error)
+    {
+        var model = CommonOptions.Model(required: false);
+        model.Description = "Model file; with --cluster redis://... or localhost, the model id the cluster serves (default: its only one)";
+        var cluster = new Option<string?>("--cluster") { Description = "Send the workload through a cluster: in-process (a one-silo cluster started here), localhost[:PORT] or redis://HOST:PORT[/CLUSTER_ID]" };
+        var tokenizer = CommonOptions.Tokenizer();
+        var requests = new Option<int>("--num-prompts") { Description = "Requests in the workload", DefaultValueFactory = _ => 64 };
+        var inputLen = new Option<string>("--input-len") { Description = "Prompt length range MIN:MAX (uniform)", DefaultValueFactory = _ => "16:256" };
+        var outputLen = new Option<string>("--output-len") { Description = "Output length range MIN:MAX (uniform)", DefaultValueFactory = _ => "16:256" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the workload", DefaultValueFactory = _ => 1 };
+        var batching = new Option<string>("--batching") { Description = "continuous (the engine) or static (padded fixed batches, the baseline)", DefaultValueFactory = _ => "continuous" };
+        batching.AcceptOnlyFromAmong("continuous", "static");
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var limits = new EngineLimitOptions();
+        var command = new Command("throughput", "Output tokens/s of a fixed synthetic workload, continuous or static batching");
+        foreach (var o in new Option[] { model, tokenizer, cluster, requests, inputLen, outputLen, seed, batching, threads, json }) command.Options.Add(o);
+        limits.AddTo(command);
+
+        command.SetAction(async (r, ct) =>
+        {
+            var workload = new ThroughputWorkload(r.GetValue(requests), Range(r.GetValue(inputLen)!, "--input-len"), Range(r.GetValue(outputLen)!, "--output-len"), r.GetValue(seed));
+            if (workload.Requests < 1) throw new CliException("--num-prompts must be at least 1");
+            var threadCount = r.GetValue(threads);
+            if (r.GetValue(cluster) is { } clusterAddress)
+            {
+                if (r.GetValue(batching) == "static") throw new CliException("--batching static runs on a local engine only; drop --cluster or --batching");
+                return await ThroughputOnCluster(r, clusterAddress, r.GetValue(model), r.GetValue(tokenizer), workload, threadCount, limits, r.GetValue(json), r.GetValue(inputLen)!, r.GetValue(outputLen)!, output, error, ct);
+            }
+            if (r.GetValue(model) is null) throw new CliException("--model is required (a model file), unless --cluster names a cluster");
+            using var loaded = LoadedModel.Load(r.GetValue(model)!, r.GetValue(tokenizer), limits.ToRunnerOptions(r, threadCount), error);
+            if (workload.InputLength.Max + workload.OutputLength.Max > loaded.Config.ContextLength)
+                throw new CliException($"the longest request ({workload.InputLength.Max} + {workload.OutputLength.Max} tokens) exceeds the model's context of {loaded.Config.ContextLength}");
+            var continuous = r.GetValue(batching) == "continuous";
+            var stats = ThroughputBench.Run(loaded.Runner!, loaded.Tokenizer, limits.ToEngineOptions(r), workload.Build(loaded.Config.VocabSize), continuous);
+            var line = Json.Object(w =>
+            {
+                w.WriteString("engine", "orleans-infer");
+                w.WriteString("backend", loaded.Backend);
+                w.WriteString("device", loaded.Runner!.DeviceName);
+                w.WriteString("model", Path.GetFileName(loaded.File.Path));
+                w.WriteString("batching", continuous ? "continuous" : "static");
+                w.WriteNumber("threads", threadCount);
+                w.WriteNumber("requests", stats.Requests);
+                w.WriteString("input_len", r.GetValue(inputLen));
+                w.WriteString("output_len", r.GetValue(outputLen));
+                w.WriteNumber("seed", workload.Seed);
+                w.WriteNumber("elapsed_s", Math.Round(stats.ElapsedSeconds, 3));
+                w.WriteNumber("prompt_tokens", stats.PromptTokens);
+                w.WriteNumber("output_tokens", stats.OutputTokens);
+                w.WriteNumber("output_tokens_per_s", Math.Round(stats.OutputTokensPerSecond, 2));
+                w.WriteNumber("total_tokens_per_s", Math.Round(stats.TotalTokensPerSecond, 2));
+                w.WriteNumber("kv_utilization", Math.Round(stats.KvUtilization, 4));
+                w.WriteNumber("steps", stats.Steps);
+                w.WriteNumber("preemptions", stats.Preemptions);
+                w.WriteNumber("mean_batch_sequences", Math.Round(stats.MeanBatchSequences, 2));
+                w.WriteNumber("kv_blocks", loaded.Runner.KvCache.BlockCount);
+            });
+            if (r.GetValue(json)) output.WriteLine(line);
+            else
+            {
+                output.WriteLine($"{(continuous ? "continuous" : "static")} batching: {stats.Requests} requests in {stats.ElapsedSeconds:F2} s");
+                output.WriteLine($"  {stats.OutputTokensPerSecond:F1} output tokens/s, {stats.TotalTokensPerSecond:F1} total tokens/s, KV utilization {stats.KvUtilization:P1}, {stats.Preemptions} preemption(s), {stats.MeanBatchSequences:F1} sequences per step");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<int> ThroughputOnCluster(System.CommandLine.ParseResult r, string cluster, string? model, string? tokenizer, ThroughputWorkload workload,
+        int threads, EngineLimitOptions limits, bool asJson, string inputLen, string outputLen, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        Microsoft.Extensions.Hosting.IHost host;
+        IGrainFactory grains;
+        WorkerEngines? engines = null;
+        string modelId;
+        int vocab;
+        int context;
+        if (cluster == "in-process")
+        {
+            if (model is null) throw new CliException("--cluster in-process needs --model (the model file its silo serves)");
+            var options = GenerateCommand.InProcessSilo(model, tokenizer, limits.ToRunnerOptions(r, threads), threads);
+            error.WriteLine($"starting a one-silo cluster in this process (silo port {options.SiloPort})");
+            host = await ClusterThroughputBench.StartInProcessAsync(options, ct);
+            engines = (WorkerEngines)host.Services.GetService(typeof(WorkerEngines))!;
+            grains = (IGrainFactory)host.Services.GetService(typeof(IClusterClient))!;
+            modelId = options.ResolvedModelId;
+            (vocab, context) = (engines.Config.VocabSize, engines.Config.ContextLength);
+        }
+        else
+        {
+            ClusterEndpoint endpoint;
+            try
+            {
+                endpoint = ClusterEndpoint.Parse(cluster);
+            }
+            catch (FormatException e)
+            {
+                throw new CliException($"invalid --cluster: {e.Message}");
+            }
+            host = await endpoint.ConnectAsync(ct);
+            grains = ClusterEndpoint.Client(host);
+            modelId = await ClusterModels.ResolveAsync(grains, model, ct);
+            var workers = await grains.GetGrain<IRouterGrain>(modelId).GetWorkers();
+            vocab = (await ClusterModels.TokenizerAsync(grains, modelId)).VocabularySize;
+            context = workers.Length == 0 ? int.MaxValue : workers.Min(w => w.ContextLength);
+        }
+
+        using (host)
+        {
+            if (workload.InputLength.Max + workload.OutputLength.Max > context)
+                throw new CliException($"the longest request ({workload.InputLength.Max} + {workload.OutputLength.Max} tokens) exceeds the model's context of {context}");
+            var stats = await ClusterThroughputBench.RunAsync(grains, modelId, workload.Build(vocab), engines);
+            var line = Json.Object(w =>
+            {
+                w.WriteString("engine", "orleans-infer");
+                w.WriteString("cluster", cluster);
+                w.WriteString("model", modelId);
+                w.WriteString("batching", "continuous");
+                w.WriteNumber("threads", threads);
+                w.WriteNumber("requests", stats.Requests);
+                w.WriteString("input_len", inputLen);
+                w.WriteString("output_len", outputLen);
+                w.WriteNumber("seed", workload.Seed);
+                w.WriteNumber("elapsed_s", Math.Round(stats.ElapsedSeconds, 3));
+                w.WriteNumber("prompt_tokens", stats.PromptTokens);
+                w.WriteNumber("output_tokens", stats.OutputTokens);
+                w.WriteNumber("output_tokens_per_s", Math.Round(stats.OutputTokensPerSecond, 2));
+                w.WriteNumber("total_tokens_per_s", Math.Round(stats.TotalTokensPerSecond, 2));
+                if (double.IsNaN(stats.KvUtilization)) w.WriteNull("kv_utilization");
+                else w.WriteNumber("kv_utilization", Math.Round(stats.KvUtilization, 4));
+                w.WriteNumber("steps", stats.Steps);
+                w.WriteNumber("preemptions", stats.Preemptions);
+            });
+            if (asJson) output.WriteLine(line);
+            else output.WriteLine($"cluster ({cluster}): {stats.Requests} requests in {stats.ElapsedSeconds:F2} s, {stats.OutputTokensPerSecond:F1} output tokens/s, {stats.TotalTokensPerSecond:F1} total tokens/s");
+            await host.StopAsync(CancellationToken.None);
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static (int Min, int Max) Range(string text, string option)
+    {
+        var parts = text.Split(':');
+        if (parts.Length is 1 or 2 && int.TryParse(parts[0], out var min) && int.TryParse(parts[^1], out var max) && min >= 1 && max >= min) return (min, max);
+        throw new CliException($"{option} must be N or MIN:MAX with 1 <= MIN <= MAX, got '{text}'");
     }
 
     private static Command Latency(TextWriter output, TextWriter error)
@@ -39,7 +191,7 @@ internal static class BenchCommand
             var threadCount = r.GetValue(threads);
             using var loaded = LoadedModel.Load(r.GetValue(model)!, r.GetValue(tokenizer), limits.ToRunnerOptions(r, threadCount), error);
             var res = LatencyBench.Run(loaded.Runner!, settings);
-            var report = new LatencyReport("orleans-infer", "cpu", loaded.Runner!.DeviceName, Path.GetFileName(loaded.File.Path), threadCount, settings, res);
+            var report = new LatencyReport("orleans-infer", loaded.Backend, loaded.Runner!.DeviceName, Path.GetFileName(loaded.File.Path), threadCount, settings, res);
             output.WriteLine(r.GetValue(json) ? report.ToJson() : report.ToText());
             return ExitCodes.Ok;
         });

@@ -3,134 +3,236 @@ using System.Diagnostics;
 using System.Text.Json;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Engine;
+using OrleansInfer.Engine.Core;
 using OrleansInfer.Engine.Generation;
+using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Sampling;
 
 namespace OrleansInfer.Cli.Commands;
 
-/// <summary>`generate`: runs one prompt or a file of prompts through the engine, streaming text or printing JSON lines.</summary>
+/// <summary>`generate`: runs one prompt or a file of prompts through the engine as one continuous batch, streaming text or printing JSON lines.</summary>
 internal static class GenerateCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = CommonOptions.Model();
+        var model = CommonOptions.Model(required: false);
+        model.Description = "Model file (GGUF or llama2.c .bin); with --cluster, the id of the model the cluster serves (default: its only one)";
         var tokenizer = CommonOptions.Tokenizer();
+        var cluster = new Option<string?>("--cluster") { Description = "Run through a cluster's router as an Orleans client: in-process (a one-silo localhost cluster started here, serving --model), localhost[:GATEWAY_PORT] or redis://HOST:PORT[/CLUSTER_ID]" };
         var prompt = new Option<string?>("--prompt", "-p") { Description = "Prompt text" };
         var promptsFile = new Option<string?>("--prompts-file") { Description = "JSON lines file, each line a JSON string prompt" };
-        var maxTokens = new Option<int>("--max-tokens", "-n") { Description = "Most tokens to generate per prompt", DefaultValueFactory = _ => 128 };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature; 0 is greedy", DefaultValueFactory = _ => 0.8f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0: all)", DefaultValueFactory = _ => 40 };
-        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass in (0, 1]", DefaultValueFactory = _ => 0.95f };
-        var minP = new Option<float>("--min-p") { Description = "Drop tokens below this fraction of the top probability", DefaultValueFactory = _ => 0.05f };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible sampling" };
-        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past the end-of-sequence token" };
+        var sampling = new SamplingOptions();
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var limits = new EngineLimitOptions();
 
         var command = new Command("generate", "Generate text from a prompt or a file of prompts");
-        foreach (var o in new Option[] { model, tokenizer, prompt, promptsFile, maxTokens, temperature, topK, topP, minP, seed, ignoreEos, json, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, cluster, prompt, promptsFile, json, threads }) command.Options.Add(o);
+        sampling.AddTo(command);
         limits.AddTo(command);
 
-        command.SetAction(r =>
+        command.SetAction(async (r, ct) =>
         {
             var prompts = ReadPrompts(r.GetValue(prompt), r.GetValue(promptsFile));
-            var sampling = new SamplingParams
+            var parameters = sampling.Read(r);
+            if (r.GetValue(cluster) is { } clusterAddress)
             {
-                MaxTokens = r.GetValue(maxTokens),
-                Temperature = r.GetValue(temperature),
-                TopK = r.GetValue(topK),
-                TopP = r.GetValue(topP),
-                MinP = r.GetValue(minP),
-                Seed = r.GetValue(seed),
-                IgnoreEos = r.GetValue(ignoreEos),
-            };
-            ValidateSampling(sampling);
-            var runnerOptions = limits.ToRunnerOptions(r, r.GetValue(threads));
-
-            using var loaded = LoadedModel.Load(r.GetValue(model)!, r.GetValue(tokenizer), runnerOptions, error);
+                OrleansInfer.Silo.SiloOptions? inProcess = null;
+                if (clusterAddress == "in-process")
+                {
+                    if (r.GetValue(model) is not { } path) throw new CliException("--cluster in-process needs --model (the model file its silo serves)");
+                    inProcess = InProcessSilo(path, r.GetValue(tokenizer), limits.ToRunnerOptions(r, r.GetValue(threads)), r.GetValue(threads));
+                }
+                return await RunOnCluster(clusterAddress, inProcess is null ? r.GetValue(model) : null, prompts, parameters, r.GetValue(json), output, error, ct, inProcess);
+            }
+            if (r.GetValue(model) is null) throw new CliException("--model is required (a model file), unless --cluster names a running cluster");
+            using var loaded = LoadedModel.Load(r.GetValue(model)!, r.GetValue(tokenizer), limits.ToRunnerOptions(r, r.GetValue(threads)), error);
+            await using var engine = new LlmEngine(loaded.Runner!, loaded.Tokenizer, limits.ToEngineOptions(r));
             var tok = loaded.Tokenizer;
-            var requests = prompts.Select(p => new GenerationRequest(tok.Encode(p, addSpecial: true, parseSpecial: true), sampling)).ToList();
-            var generator = new BatchGenerator(loaded.Runner!, tok.Vocabulary.EndOfGenerationIds);
             var asJson = r.GetValue(json);
             var clock = Stopwatch.StartNew();
-            IReadOnlyList<GenerationResult> results;
-            if (!asJson && prompts.Count == 1)
+
+            var streams = new List<RequestStream>();
+            try
             {
-                // Stream the single prompt's continuation as it is sampled.
+                foreach (var p in prompts) streams.Add(engine.Submit(new GenerationRequest(tok.Encode(p, addSpecial: true, parseSpecial: true), parameters)));
+            }
+            catch (InvalidRequestException e)
+            {
+                foreach (var s in streams) s.Cancel();
+                throw new CliException(e.Field == "prompt" ? $"invalid prompt: {e.Reason}" : $"invalid --{SamplingOptions.OptionName(e.Field)}: {e.Reason}");
+            }
+
+            GenerationResult[] results;
+            var generated = 0;
+            if (!asJson && prompts.Count == 1 && parameters.N == 1 && parameters.Streams)
+            {
+                // Stream the single prompt's continuation as it is generated.
                 output.Write(prompts[0]);
-                var detok = tok.CreateStreamingDetokenizer(requests[0].PromptTokens[^1]);
-                results = Run(generator, requests, (_, token) =>
+                await foreach (var chunk in streams[0].WithCancellation(ct))
                 {
-                    output.Write(detok.Append(token));
+                    output.Write(chunk.Text);
                     output.Flush();
-                });
-                output.WriteLine(detok.Flush());
+                    generated += chunk.TokenIds.Count;
+                }
+                output.WriteLine();
+                results = [];
             }
             else
             {
-                results = Run(generator, requests, null);
+                results = await Task.WhenAll(streams.Select(s => s.CollectAsync(ct)));
             }
 
-            var generated = results.Sum(x => x.Tokens.Length);
-            for (var i = 0; i < results.Count; i++)
+            for (var i = 0; i < results.Length; i++)
             {
-                var res = results[i];
-                var text = DecodeContinuation(tok, res.Tokens, res.PromptTokens[^1]);
-                if (asJson)
+                if (asJson) output.WriteLine(ToJson(prompts[i], results[i]));
+                else
                 {
-                    output.WriteLine(Json.Object(w =>
+                    foreach (var o in results[i].Outputs)
                     {
-                        w.WriteString("prompt", prompts[i]);
-                        w.WriteInts("prompt_token_ids", res.PromptTokens);
-                        w.WriteInts("token_ids", res.Tokens);
-                        w.WriteString("text", text);
-                        w.WriteString("finish_reason", res.FinishReason.ToWireName());
-                    }));
-                }
-                else if (prompts.Count > 1)
-                {
-                    output.WriteLine(prompts[i] + text);
-                    output.WriteLine();
+                        output.WriteLine(prompts[i] + o.Text);
+                        output.WriteLine();
+                    }
                 }
             }
-            error.WriteLine($"[{results.Count} prompt(s), {generated} tokens in {clock.Elapsed.TotalSeconds:F2} s, {generated / clock.Elapsed.TotalSeconds:F1} tokens/s on {loaded.Runner!.DeviceName}]");
+            generated += results.Sum(x => x.Usage.CompletionTokens);
+            var seconds = clock.Elapsed.TotalSeconds;
+            error.WriteLine($"[{prompts.Count} prompt(s), {generated} tokens in {seconds:F2} s, {generated / seconds:F1} tokens/s on {engine.DeviceName}, {engine.TotalPreemptions} preemption(s)]");
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    private static IReadOnlyList<GenerationResult> Run(BatchGenerator generator, List<GenerationRequest> requests, Action<int, int>? onToken)
+    /// <summary>The silo "--cluster in-process" starts: this model, these limits, localhost clustering on free ports.</summary>
+    internal static OrleansInfer.Silo.SiloOptions InProcessSilo(string model, string? tokenizer, RunnerChoice runner, int threads)
     {
-        try
+        var siloPort = FreePorts.Next();
+        return new OrleansInfer.Silo.SiloOptions
         {
-            return generator.Generate(requests, onToken);
-        }
-        catch (InvalidRequestException e)
-        {
-            throw new CliException($"invalid request: {e.Message}");
-        }
+            Model = model,
+            Tokenizer = tokenizer,
+            Backend = runner.Backend,
+            Threads = threads,
+            KvBlocks = runner.Cpu.KvBlocks,
+            BlockSize = runner.Cpu.BlockSize,
+            MaxNumBatchedTokens = runner.Cpu.MaxBatchTokens,
+            MaxNumSeqs = runner.Cpu.MaxBatchSequences,
+            SiloPort = siloPort,
+            PrimarySiloPort = siloPort,
+            GatewayPort = FreePorts.Next(),
+        }.Validate();
     }
 
-    /// <summary>The generated text alone: decoded as a stream that starts after the prompt's last token.</summary>
-    private static string DecodeContinuation(OrleansInfer.Model.Tokenization.Tokenizer tok, int[] tokens, int previous)
+    private static async Task<int> RunOnCluster(string cluster, string? modelId, List<string> prompts, SamplingParams parameters, bool asJson,
+        TextWriter output, TextWriter error, CancellationToken ct, OrleansInfer.Silo.SiloOptions? inProcess = null)
     {
-        var detok = tok.CreateStreamingDetokenizer(previous);
-        var text = new System.Text.StringBuilder();
-        foreach (var t in tokens) text.Append(detok.Append(t));
-        return text.Append(detok.Flush()).ToString();
+        var clock = Stopwatch.StartNew();
+        var stream = !asJson && prompts.Count == 1 && parameters.Streams && parameters.N == 1;
+        if (stream) output.Write(prompts[0]);
+        var results = await ClusterGenerate.RunAsync(cluster, modelId, prompts, parameters, error, stream ? (_, c) => { output.Write(c.Text); output.Flush(); } : null, ct, inProcess);
+        if (stream) output.WriteLine();
+        foreach (var r in results)
+        {
+            if (asJson)
+            {
+                output.WriteLine(Json.Object(w =>
+                {
+                    var first = r.Outputs[0];
+                    w.WriteString("prompt", r.Prompt);
+                    w.WriteInts("prompt_token_ids", r.PromptTokens);
+                    w.WriteInts("token_ids", first.Tokens);
+                    w.WriteString("text", first.Text);
+                    w.WriteString("finish_reason", first.FinishReason);
+                    if (r.Outputs.Count > 1)
+                    {
+                        w.WriteStartArray("outputs");
+                        foreach (var o in r.Outputs)
+                        {
+                            w.WriteStartObject();
+                            w.WriteNumber("index", o.Index);
+                            w.WriteInts("token_ids", o.Tokens);
+                            w.WriteString("text", o.Text);
+                            w.WriteString("finish_reason", o.FinishReason);
+                            w.WriteEndObject();
+                        }
+                        w.WriteEndArray();
+                    }
+                    if (r.Usage is { } u)
+                    {
+                        w.WriteStartObject("usage");
+                        w.WriteNumber("prompt_tokens", u.PromptTokens);
+                        w.WriteNumber("completion_tokens", u.CompletionTokens);
+                        w.WriteNumber("cached_prompt_tokens", u.CachedPromptTokens);
+                        w.WriteEndObject();
+                    }
+                }));
+            }
+            else if (!stream)
+            {
+                foreach (var o in r.Outputs)
+                {
+                    output.WriteLine(r.Prompt + o.Text);
+                    output.WriteLine();
+                }
+            }
+        }
+        var generated = results.Sum(r => r.Outputs.Sum(o => o.Tokens.Count));
+        error.WriteLine($"[{prompts.Count} prompt(s), {generated} tokens in {clock.Elapsed.TotalSeconds:F2} s through the cluster]");
+        return ExitCodes.Ok;
     }
 
-    private static void ValidateSampling(SamplingParams sampling)
+    private static string ToJson(string prompt, GenerationResult result) => Json.Object(w =>
     {
-        try
+        var first = result.Output;
+        w.WriteString("prompt", prompt);
+        w.WriteInts("prompt_token_ids", result.PromptTokenIds);
+        w.WriteInts("token_ids", first.TokenIds);
+        w.WriteString("text", first.Text);
+        w.WriteString("finish_reason", first.FinishReason.ToWireName());
+        if (first.Logprobs is not null) WriteLogprobs(w, first.Logprobs);
+        if (result.Outputs.Count > 1)
         {
-            sampling.Validate();
+            w.WriteStartArray("outputs");
+            foreach (var o in result.Outputs)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", o.Index);
+                w.WriteInts("token_ids", o.TokenIds);
+                w.WriteString("text", o.Text);
+                w.WriteString("finish_reason", o.FinishReason.ToWireName());
+                w.WriteNumber("cumulative_logprob", Math.Round(o.CumulativeLogprob, 6));
+                if (o.Logprobs is not null) WriteLogprobs(w, o.Logprobs);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
         }
-        catch (InvalidRequestException e)
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", result.Usage.PromptTokens);
+        w.WriteNumber("completion_tokens", result.Usage.CompletionTokens);
+        w.WriteNumber("cached_prompt_tokens", result.Usage.CachedPromptTokens);
+        w.WriteEndObject();
+    });
+
+    private static void WriteLogprobs(Utf8JsonWriter w, IReadOnlyList<TokenLogprobs> logprobs)
+    {
+        w.WriteStartArray("logprobs");
+        foreach (var l in logprobs)
         {
-            throw new CliException($"invalid --{e.Field.Replace('_', '-')}: {e.Reason}");
+            w.WriteStartObject();
+            w.WriteNumber("token_id", l.TokenId);
+            w.WriteNumber("logprob", Math.Round(l.Logprob, 6));
+            w.WriteStartArray("top");
+            foreach (var t in l.Top)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("token_id", t.TokenId);
+                w.WriteNumber("logprob", Math.Round(t.Logprob, 6));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
         }
+        w.WriteEndArray();
     }
 
     private static List<string> ReadPrompts(string? prompt, string? file)

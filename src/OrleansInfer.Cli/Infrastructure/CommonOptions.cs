@@ -1,5 +1,8 @@
 using System.CommandLine;
 using OrleansInfer.Backends.Cpu;
+using OrleansInfer.Backends.Ilgpu;
+using OrleansInfer.Engine.Core;
+using OrleansInfer.Engine.Scheduling;
 
 namespace OrleansInfer.Cli.Infrastructure;
 
@@ -29,25 +32,58 @@ internal static class CommonOptions
     };
 }
 
-/// <summary>The engine limits generate and bench take: KV pool, block size, per-step token and sequence caps.</summary>
+/// <summary>The engine limits generate and bench take: backend and device, KV pool, block size, per-step token and sequence caps.</summary>
 internal sealed class EngineLimitOptions
 {
+    public Option<string> Backend { get; } = CreateBackend();
+    public Option<string> Device { get; } = CreateDevice();
     public Option<int?> KvBlocks { get; } = new("--kv-blocks") { Description = "KV cache blocks to allocate (default: from a 1 GiB budget)" };
     public Option<int> BlockSize { get; } = new("--block-size") { Description = "Token slots per KV block", DefaultValueFactory = _ => 16 };
     public Option<int> MaxBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per forward pass", DefaultValueFactory = _ => 512 };
     public Option<int> MaxSequences { get; } = new("--max-num-seqs") { Description = "Most sequences per forward pass", DefaultValueFactory = _ => 256 };
+    public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Do not reuse KV blocks of earlier prompts with the same prefix" };
+
+    private static Option<string> CreateBackend()
+    {
+        var o = new Option<string>("--backend") { Description = "cpu (SIMD on all cores) or ilgpu (CUDA when present, see --device)", DefaultValueFactory = _ => "cpu" };
+        o.AcceptOnlyFromAmong("cpu", "ilgpu");
+        return o;
+    }
+
+    private static Option<string> CreateDevice()
+    {
+        var o = new Option<string>("--device") { Description = "For --backend ilgpu: auto (CUDA when present), cuda, or cpu (ILGPU's CPU accelerator, slow: for tests)", DefaultValueFactory = _ => "auto" };
+        o.AcceptOnlyFromAmong("auto", "cuda", "cpu");
+        return o;
+    }
 
     public void AddTo(Command command)
     {
+        command.Options.Add(Backend);
+        command.Options.Add(Device);
         command.Options.Add(KvBlocks);
         command.Options.Add(BlockSize);
         command.Options.Add(MaxBatchedTokens);
         command.Options.Add(MaxSequences);
+        command.Options.Add(NoPrefixCaching);
     }
 
-    public CpuRunnerOptions ToRunnerOptions(ParseResult r, int threads)
+    public EngineOptions ToEngineOptions(ParseResult r) => new()
     {
-        var options = new CpuRunnerOptions
+        Scheduler = new SchedulerOptions
+        {
+            MaxNumBatchedTokens = r.GetValue(MaxBatchedTokens),
+            MaxNumSeqs = r.GetValue(MaxSequences),
+            EnablePrefixCaching = !r.GetValue(NoPrefixCaching),
+        },
+    };
+
+    public RunnerChoice ToRunnerOptions(ParseResult r, int threads)
+    {
+        var backend = r.GetValue(Backend)!;
+        var device = r.GetValue(Device)!;
+        if (backend == "cpu" && device != "auto") throw new CliException("--device applies to --backend ilgpu");
+        var cpu = new CpuRunnerOptions
         {
             Threads = threads,
             KvBlocks = r.GetValue(KvBlocks),
@@ -55,14 +91,27 @@ internal sealed class EngineLimitOptions
             MaxBatchTokens = r.GetValue(MaxBatchedTokens),
             MaxBatchSequences = r.GetValue(MaxSequences),
         };
+        var ilgpu = new IlgpuRunnerOptions
+        {
+            Device = device switch { "cuda" => IlgpuDevice.Cuda, "cpu" => IlgpuDevice.Cpu, _ => IlgpuDevice.Auto },
+            KvBlocks = cpu.KvBlocks,
+            BlockSize = cpu.BlockSize,
+            MaxBatchTokens = cpu.MaxBatchTokens,
+            MaxBatchSequences = cpu.MaxBatchSequences,
+            CpuMultiprocessors = threads,
+        };
         try
         {
-            options.Validate();
+            cpu.Validate();
+            ilgpu.Validate();
         }
         catch (ArgumentOutOfRangeException e)
         {
             throw new CliException($"invalid engine limit: {e.Message.Split(Environment.NewLine)[0]}");
         }
-        return options;
+        return new RunnerChoice(backend, cpu, ilgpu);
     }
 }
+
+/// <summary>The backend a command runs on ("cpu" or "ilgpu") with the options of each.</summary>
+internal sealed record RunnerChoice(string Backend, CpuRunnerOptions Cpu, IlgpuRunnerOptions Ilgpu);

@@ -1,24 +1,30 @@
 using OrleansInfer.Backends.Cpu;
+using OrleansInfer.Backends.Ilgpu;
+using OrleansInfer.Engine.Runner;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tokenization;
 
 namespace OrleansInfer.Cli.Infrastructure;
 
-/// <summary>A model file, its tokenizer and (when asked for) a CPU runner over it, disposed together.</summary>
+/// <summary>A model file, its tokenizer and (when asked for) a runner over it on the chosen backend, disposed together.</summary>
 internal sealed class LoadedModel : IDisposable
 {
-    private LoadedModel(ModelFile file, Tokenizer tokenizer, CpuModelRunner? runner)
+    private LoadedModel(ModelFile file, Tokenizer tokenizer, IModelRunner? runner, string backend)
     {
         File = file;
         Tokenizer = tokenizer;
         Runner = runner;
+        Backend = backend;
     }
 
     public ModelFile File { get; }
 
     public Tokenizer Tokenizer { get; }
 
-    public CpuModelRunner? Runner { get; }
+    public IModelRunner? Runner { get; }
+
+    /// <summary>"cpu" or "ilgpu".</summary>
+    public string Backend { get; }
 
     public LlamaConfig Config => File.Config!;
 
@@ -29,26 +35,40 @@ internal sealed class LoadedModel : IDisposable
         return ModelFile.Open(path, tokenizer, requireWeights);
     }
 
-    public static LoadedModel Load(string path, string? tokenizer, CpuRunnerOptions? runnerOptions, TextWriter error)
+    public static LoadedModel Load(string path, string? tokenizer, RunnerChoice? runnerOptions, TextWriter error)
     {
         var file = OpenFile(path, tokenizer, requireWeights: runnerOptions is not null);
         try
         {
             var tok = Tokenizer.Create(file.Vocabulary);
-            CpuModelRunner? runner = null;
+            IModelRunner? runner = null;
             if (runnerOptions is not null)
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                error.WriteLine($"loading {Path.GetFileName(path)} ({file.Config!.Describe()})");
-                runner = new CpuModelRunner(file, runnerOptions);
+                error.WriteLine($"loading {Path.GetFileName(path)} ({file.Config!.Describe()}) on the {runnerOptions.Backend} backend");
+                runner = Create(file, runnerOptions);
                 error.WriteLine($"loaded in {clock.Elapsed.TotalSeconds:F1} s on {runner.DeviceName}, KV cache {runner.KvCache.BlockCount} blocks of {runner.KvCache.BlockSize} tokens ({runner.KvCache.TotalBytes / (1 << 20)} MiB)");
+                if (runner is IlgpuModelRunner gpu) error.WriteLine($"device memory: {gpu.Memory.Describe()}");
             }
-            return new LoadedModel(file, tok, runner);
+            return new LoadedModel(file, tok, runner, runnerOptions?.Backend ?? "none");
         }
         catch
         {
             file.Dispose();
             throw;
+        }
+    }
+
+    private static IModelRunner Create(ModelFile file, RunnerChoice choice)
+    {
+        if (choice.Backend != "ilgpu") return new CpuModelRunner(file, choice.Cpu);
+        try
+        {
+            return new IlgpuModelRunner(file, choice.Ilgpu);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("CUDA", StringComparison.Ordinal))
+        {
+            throw new CliException(e.Message);
         }
     }
 

@@ -24,7 +24,8 @@ public interface IModelRunner : IDisposable
     string DeviceName { get; }
 
     /// <summary>
-    /// Applies the batch's state changes (released sequences, block-table updates, block copies), runs the
+    /// Applies the batch's state changes (released sequences — releasing one the runner does not hold is not an
+    /// error —, block-table updates, block copies), runs the
     /// forward pass, and writes one row of <see cref="LlamaConfig.VocabSize"/> logits per sequence that asked
     /// for them, in batch order, into <paramref name="logits"/>.
     /// </summary>

@@ -4,31 +4,35 @@ namespace OrleansInfer.Engine.Sampling;
 
 /// <summary>
 /// Picks the next token from one row of logits: argmax at temperature 0, otherwise temperature, then top-k,
-/// top-p and min-p truncation (vLLM's order) and a draw from the request's own generator. Scratch buffers are
-/// allocated once per engine; a full-vocabulary sort happens only when top-p needs most of the vocabulary.
+/// top-p and min-p truncation (vLLM's order) and a draw from the request's own generator. The logits are left
+/// as they were (callers read log-probabilities from them); scratch buffers are allocated once per engine, and a
+/// full-vocabulary sort happens only when top-p needs most of the vocabulary.
 /// </summary>
 public sealed class Sampler
 {
     private readonly int[] _indices;
     private readonly float[] _weights;
+    private readonly float[] _probs;
 
     public Sampler(int vocabSize)
     {
         _indices = new int[vocabSize];
         _weights = new float[vocabSize];
+        _probs = new float[vocabSize];
     }
 
     /// <summary>The most likely token (the lowest id among equal maxima).</summary>
     public static int Greedy(ReadOnlySpan<float> logits) => TensorPrimitives.IndexOfMax(logits);
 
-    /// <summary>Samples a token; <paramref name="logits"/> is used as scratch and left modified.</summary>
-    public int Sample(Span<float> logits, SamplingParams p, ref Xoshiro256 rng)
+    /// <summary>Samples a token from <paramref name="row"/> (not modified).</summary>
+    public int Sample(ReadOnlySpan<float> row, SamplingParams p, ref Xoshiro256 rng)
     {
-        if (p.IsGreedy) return Greedy(logits);
-        var vocab = logits.Length;
-        var max = TensorPrimitives.Max(logits);
+        if (p.IsGreedy) return Greedy(row);
+        var vocab = row.Length;
+        var max = TensorPrimitives.Max(row);
         // Unnormalized probabilities exp((l - max) / T); the most likely token has weight 1.
-        TensorPrimitives.Subtract(logits, max, logits);
+        var logits = _probs.AsSpan(0, vocab);
+        TensorPrimitives.Subtract(row, max, logits);
         TensorPrimitives.Multiply(logits, 1f / p.Temperature, logits);
         TensorPrimitives.Exp(logits, logits);
 

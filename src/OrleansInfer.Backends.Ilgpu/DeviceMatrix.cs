@@ -1,0 +1,197 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Util;
+using OrleansInfer.Backends.Ilgpu.Kernels;
+using OrleansInfer.Model.Tensors;
+using Half = ILGPU.Half;
+
+namespace OrleansInfer.Backends.Ilgpu;
+
+/// <summary>How a weight matrix is kept on the device.</summary>
+public enum WeightFormat
+{
+    F32,
+    F16,
+
+    /// <summary>Q8_0 kept quantized (int8 values + one f16 scale per 32), dequantized inside the matmul kernels.</summary>
+    Q8_0,
+}
+
+/// <summary>
+/// A weight matrix on the device, made of one or more GGUF tensors stacked by rows (Wq/Wk/Wv, W1/W3), uploaded
+/// once. F32, F16 and Q8_0 stay in their format; BF16 becomes f32 (its range) and other quantized types f16.
+/// Rows are padded to a multiple of 8 values so the decode kernel's 16-byte loads stay aligned.
+/// </summary>
+internal sealed unsafe class DeviceMatrix : IDisposable
+{
+    // Host-side conversion works through slices of at most this many values.
+    private const int ChunkValues = 1 << 22;
+
+    private readonly List<MemoryBuffer> _buffers = [];
+
+    private DeviceMatrix(WeightFormat format, int rows, int cols)
+    {
+        Format = format;
+        Rows = rows;
+        Cols = cols;
+        Ld = format == WeightFormat.Q8_0 ? cols : (cols + 7) & ~7;
+    }
+
+    public WeightFormat Format { get; }
+
+    public int Rows { get; }
+
+    public int Cols { get; }
+
+    /// <summary>Row stride in values.</summary>
+    public int Ld { get; }
+
+    public F32Rows F32 { get; private set; }
+
+    public F16Rows F16 { get; private set; }
+
+    public Q8Rows Q8 { get; private set; }
+
+    public long Bytes => _buffers.Sum(b => b.LengthInBytes);
+
+    /// <summary>Uploads <paramref name="parts"/> stacked by rows (all with the same column count).</summary>
+    public static DeviceMatrix Upload(Accelerator accelerator, params TensorView[] parts)
+    {
+        var cols = checked((int)parts[0].Columns);
+        if (parts.Any(p => p.Columns != cols)) throw new ArgumentException($"stacked tensors differ in columns: {string.Join(", ", parts.Select(p => $"{p.Name} {p.Columns}"))}");
+        var rows = checked((int)parts.Sum(p => p.Rows));
+        var m = new DeviceMatrix(FormatFor(parts), rows, cols);
+        try
+        {
+            m.Allocate(accelerator);
+            long row = 0;
+            foreach (var p in parts)
+            {
+                m.Write(p, row);
+                row += p.Rows;
+            }
+            return m;
+        }
+        catch
+        {
+            m.Dispose();
+            throw;
+        }
+    }
+
+    private static WeightFormat FormatFor(TensorView[] parts)
+    {
+        var type = parts[0].Type;
+        if (parts.Any(p => p.Type != type)) return parts.Any(p => p.Type is GgmlType.F32 or GgmlType.BF16) ? WeightFormat.F32 : WeightFormat.F16;
+        return type switch
+        {
+            GgmlType.F32 or GgmlType.BF16 => WeightFormat.F32,
+            GgmlType.Q8_0 when parts[0].Columns % 32 == 0 => WeightFormat.Q8_0,
+            _ => WeightFormat.F16,
+        };
+    }
+
+    private void Allocate(Accelerator a)
+    {
+        var values = (long)Rows * Ld;
+        switch (Format)
+        {
+            case WeightFormat.F32:
+            {
+                var b = Track(a.Allocate1D<float>(values));
+                var view = (ArrayView<float>)b.View;
+                F32 = new F32Rows { Data = view, Quads = view.Cast<Float4>(), ColCount = Cols, Ld = Ld };
+                break;
+            }
+            case WeightFormat.F16:
+            {
+                var b = Track(a.Allocate1D<Half>(values));
+                var view = (ArrayView<Half>)b.View;
+                F16 = new F16Rows { Data = view, Octets = view.Cast<Int4>(), ColCount = Cols, Ld = Ld };
+                break;
+            }
+            default:
+            {
+                var q = (ArrayView<sbyte>)Track(a.Allocate1D<sbyte>(values)).View;
+                var s = (ArrayView<Half>)Track(a.Allocate1D<Half>(values / 32)).View;
+                Q8 = new Q8Rows { Quants = q, QuantOctets = q.Cast<Int2>(), Scales = s, ColCount = Cols, Ld = Ld };
+                break;
+            }
+        }
+    }
+
+    private MemoryBuffer1D<T, Stride1D.Dense> Track<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer) where T : unmanaged
+    {
+        _buffers.Add(buffer);
+        return buffer;
+    }
+
+    /// <summary>Writes tensor <paramref name="t"/> at row <paramref name="firstRow"/>, converting on the host only when the format differs.</summary>
+    private void Write(TensorView t, long firstRow)
+    {
+        var offset = firstRow * Ld;
+        var count = t.Rows * Ld;
+        if (Format == WeightFormat.F32 && t.Type == GgmlType.F32 && Ld == Cols)
+        {
+            F32.Data.SubView(offset, count).CopyFromCPU(ref Unsafe.AsRef<float>(t.Data), count);
+            return;
+        }
+        if (Format == WeightFormat.F16 && t.Type == GgmlType.F16 && Ld == Cols)
+        {
+            // GGUF F16 and ILGPU.Half share the IEEE binary16 bits.
+            F16.Data.SubView(offset, count).CopyFromCPU(ref Unsafe.AsRef<Half>(t.Data), count);
+            return;
+        }
+        if (Format == WeightFormat.Q8_0 && t.Type == GgmlType.Q8_0)
+        {
+            WriteQ8(t, firstRow);
+            return;
+        }
+
+        var rowsPerChunk = (int)Math.Max(1, ChunkValues / Ld);
+        var f32 = new float[rowsPerChunk * Ld];
+        var f16 = Format == WeightFormat.F16 ? new Half[f32.Length] : null;
+        for (long r = 0; r < t.Rows; r += rowsPerChunk)
+        {
+            var n = (int)Math.Min(rowsPerChunk, t.Rows - r);
+            for (var i = 0; i < n; i++) t.ReadRows(r + i, 1, f32.AsSpan(i * Ld, Cols));
+            var at = offset + r * Ld;
+            if (f16 is null)
+            {
+                F32.Data.SubView(at, (long)n * Ld).CopyFromCPU(ref f32[0], (long)n * Ld);
+                continue;
+            }
+            for (var i = 0; i < n * Ld; i++) f16[i] = (Half)f32[i];
+            F16.Data.SubView(at, (long)n * Ld).CopyFromCPU(ref f16[0], (long)n * Ld);
+        }
+    }
+
+    /// <summary>Splits ggml's 34-byte Q8_0 blocks (f16 scale, 32 int8) into the quants and scales arrays.</summary>
+    private void WriteQ8(TensorView t, long firstRow)
+    {
+        var blocksPerRow = Cols / 32;
+        var rowsPerChunk = Math.Max(1, ChunkValues / Cols);
+        var quants = new sbyte[rowsPerChunk * Cols];
+        var scales = new ushort[rowsPerChunk * blocksPerRow];
+        for (long r = 0; r < t.Rows; r += rowsPerChunk)
+        {
+            var n = (int)Math.Min(rowsPerChunk, t.Rows - r);
+            var src = t.Data + r * t.RowBytes;
+            for (var b = 0; b < n * blocksPerRow; b++)
+            {
+                var block = src + b * 34L;
+                scales[b] = *(ushort*)block;
+                new ReadOnlySpan<sbyte>(block + 2, 32).CopyTo(quants.AsSpan(b * 32, 32));
+            }
+            Q8.Quants.SubView((firstRow + r) * Cols, (long)n * Cols).CopyFromCPU(ref quants[0], (long)n * Cols);
+            Q8.Scales.SubView((firstRow + r) * blocksPerRow, (long)n * blocksPerRow).CopyFromCPU(ref Unsafe.As<ushort, Half>(ref scales[0]), (long)n * blocksPerRow);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _buffers) b.Dispose();
+        _buffers.Clear();
+    }
+}

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using OrleansInfer.Cli.Infrastructure;
+using OrleansInfer.Silo;
+
+namespace OrleansInfer.Cli.Commands;
+
+/// <summary>
+/// `silo`: runs one silo of the cluster serving a model. Settings come from appsettings.json and OrleansInfer__*
+/// environment variables, then the flags given; a bad setting stops the start with a message naming it. Prints a
+/// line containing "ready" once its workers accept work; SIGTERM or Ctrl+C drains it.
+/// </summary>
+internal static class SiloCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "Model file (GGUF or llama2.c .bin); or OrleansInfer:Model in configuration" };
+        var tokenizer = CommonOptions.Tokenizer();
+        var modelId = new Option<string?>("--model-id") { Description = "Id clients route by (default: the file name)" };
+        var backend = new Option<string?>("--backend") { Description = "auto (a worker per CUDA device, else CPU workers), cpu or ilgpu" };
+        var workers = new Option<int?>("--workers") { Description = "CPU workers on this silo (each its own engine)" };
+        var threads = new Option<int?>("--threads", "-t") { Description = "Threads per CPU worker" };
+        var kvBlocks = new Option<int?>("--kv-blocks") { Description = "KV blocks per worker" };
+        var blockSize = new Option<int?>("--block-size") { Description = "Token slots per KV block" };
+        var batched = new Option<int?>("--max-num-batched-tokens") { Description = "Tokens per engine step" };
+        var seqs = new Option<int?>("--max-num-seqs") { Description = "Sequences per engine step" };
+        var clustering = new Option<string?>("--clustering") { Description = "localhost (default), redis or kubernetes" };
+        clustering.AcceptOnlyFromAmong("localhost", "redis", "kubernetes");
+        var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT (redis and kubernetes clustering)" };
+        var siloPort = new Option<int?>("--silo-port") { Description = "Silo-to-silo port (default 11111)" };
+        var gatewayPort = new Option<int?>("--gateway-port") { Description = "Client gateway port (default 30000)" };
+        var primary = new Option<int?>("--primary-silo-port") { Description = "localhost clustering: the primary silo's port (default 11111)" };
+        var clusterId = new Option<string?>("--cluster-id") { Description = "Cluster id (default orleans-infer)" };
+        var drain = new Option<double?>("--drain-timeout") { Description = "Seconds a stopping silo lets running requests finish before moving them" };
+        var stepDelay = new Option<int?>("--step-delay-ms") { Description = "Slow every engine step by this many ms (failover drills, demos)" };
+        var command = new Command("silo", "Run a silo of the OrleansInfer cluster");
+        foreach (var o in new Option[] { model, tokenizer, modelId, backend, workers, threads, kvBlocks, blockSize, batched, seqs, clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay })
+            command.Options.Add(o);
+
+        command.SetAction(async (r, ct) =>
+        {
+            var configuration = new ConfigurationBuilder()
+                .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+                .AddEnvironmentVariables()
+                .Build();
+            SiloOptions options;
+            try
+            {
+                options = OrleansInferSilo.LoadOptions(configuration, o =>
+                {
+                    // Flags win over configuration, but only the flags actually given.
+                    if (r.GetValue(model) is { } m) o.Model = m;
+                    if (r.GetValue(tokenizer) is { } t) o.Tokenizer = t;
+                    if (r.GetValue(modelId) is { } id) o.ModelId = id;
+                    if (r.GetValue(backend) is { } b) o.Backend = b;
+                    if (r.GetValue(workers) is { } w) o.CpuWorkers = w;
+                    if (r.GetValue(threads) is { } th) o.Threads = th;
+                    if (r.GetValue(kvBlocks) is { } kv) o.KvBlocks = kv;
+                    if (r.GetValue(blockSize) is { } bs) o.BlockSize = bs;
+                    if (r.GetValue(batched) is { } mb) o.MaxNumBatchedTokens = mb;
+                    if (r.GetValue(seqs) is { } ms) o.MaxNumSeqs = ms;
+                    if (r.GetValue(clustering) is { } c) o.Clustering = Enum.Parse<ClusteringKind>(c, ignoreCase: true);
+                    if (r.GetValue(redis) is { } rd) o.Redis = rd;
+                    if (r.GetValue(siloPort) is { } sp) o.SiloPort = sp;
+                    if (r.GetValue(gatewayPort) is { } gp) o.GatewayPort = gp;
+                    if (r.GetValue(primary) is { } pp) o.PrimarySiloPort = pp;
+                    if (r.GetValue(clusterId) is { } ci) o.ClusterId = ci;
+                    if (r.GetValue(drain) is { } d) o.DrainTimeout = TimeSpan.FromSeconds(d);
+                    if (r.GetValue(stepDelay) is { } sd) o.StepDelayMs = sd;
+                });
+            }
+            catch (SiloConfigurationException e)
+            {
+                throw new CliException($"invalid configuration: {e.Message}");
+            }
+
+            using var host = OrleansInferSilo.Build(options);
+            await host.StartAsync(ct);
+            var ready = host.Services.GetService(typeof(SiloReady)) as SiloReady ?? throw new InvalidOperationException("the silo host has no readiness signal");
+            var keys = await ready.Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);
+            output.WriteLine($"orleans-infer silo ready: model '{options.ResolvedModelId}', {keys.Length} worker(s), silo port {options.SiloPort}, gateway port {options.GatewayPort}, {options.Clustering} clustering");
+            foreach (var k in keys) output.WriteLine($"  worker {k}");
+            output.Flush();
+            await host.WaitForShutdownAsync(CancellationToken.None);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,237 @@
+using System.Runtime.InteropServices;
+using OrleansInfer.Engine.KvCache;
+using OrleansInfer.Engine.Runner;
+
+namespace OrleansInfer.Engine.Scheduling;
+
+/// <summary>
+/// Iteration-level scheduling over a token budget and a sequence cap. Running requests go first (decodes and
+/// the next chunks of long prompts), then waiting requests in policy order. When blocks run out, the
+/// lowest-priority, most recently admitted running request is preempted: its blocks are freed and it waits,
+/// ahead of newer arrivals, to be recomputed from its tokens. Builds the runner's batch as diffs.
+/// </summary>
+internal sealed class Scheduler
+{
+    private readonly BlockManager _blocks;
+    private readonly SchedulingPolicy _policy;
+    private readonly int _maxTokens;
+    private readonly int _maxSeqs;
+    private readonly List<RequestState> _waiting = [];
+    private readonly List<RequestState> _running = [];
+    private readonly List<long> _releases = [];
+    private readonly List<BlockCopyRequest> _copies = [];
+    private readonly List<Sequence> _scheduled = [];
+    private readonly List<int> _hitBlocks = [];
+    private readonly List<ulong> _hitHashes = [];
+    private long _admissions;
+
+    public Scheduler(BlockManager blocks, SchedulingPolicy policy, int maxNumBatchedTokens, int maxNumSeqs)
+    {
+        _blocks = blocks;
+        _policy = policy;
+        _maxTokens = maxNumBatchedTokens;
+        _maxSeqs = maxNumSeqs;
+    }
+
+    public IReadOnlyList<RequestState> Waiting => _waiting;
+
+    public IReadOnlyList<RequestState> Running => _running;
+
+    public bool HasWork => _waiting.Count > 0 || _running.Count > 0 || _releases.Count > 0;
+
+    public long TotalPreemptions { get; private set; }
+
+    public int StepPreemptions { get; private set; }
+
+    /// <summary>Called when a request is admitted for the first time (it leaves the bounded queue).</summary>
+    public Action<RequestState>? Admitted { get; set; }
+
+    public void Add(RequestState request) => Insert(_waiting, request, r => (Key(r), r.Arrival));
+
+    /// <summary>Decides this step's work and writes it into <paramref name="batch"/>; returns the scheduled sequences in batch order.</summary>
+    public List<Sequence> Schedule(ForwardBatch batch)
+    {
+        batch.Clear();
+        _scheduled.Clear();
+        _copies.Clear();
+        StepPreemptions = 0;
+        var budget = _maxTokens;
+        var slots = _maxSeqs;
+
+        for (var i = 0; i < _running.Count && budget > 0 && slots > 0;)
+        {
+            var request = _running[i];
+            var outcome = TrySchedule(request, ref budget, ref slots);
+            while (outcome == Outcome.NoBlocks)
+            {
+                var victim = _running[^1];
+                Preempt(victim);
+                if (victim == request) break;
+                outcome = TrySchedule(request, ref budget, ref slots);
+            }
+            if (outcome == Outcome.NoBlocks) continue; // the request itself gave way; index i now holds the next one
+            i++;
+        }
+
+        // Like vLLM, nothing new is admitted in a step that had to preempt.
+        while (StepPreemptions == 0 && _waiting.Count > 0 && budget > 0 && slots > 0)
+        {
+            var request = _waiting[0];
+            if (TrySchedule(request, ref budget, ref slots) != Outcome.Scheduled)
+            {
+                DropCopiesInto(request);
+                foreach (var s in request.Live) FreeBlocks(s);
+                break;
+            }
+            _waiting.RemoveAt(0);
+            request.AdmitOrder = ++_admissions;
+            Insert(_running, request, r => (Key(r), r.AdmitOrder));
+            if (request.CountsAgainstQueue)
+            {
+                request.CountsAgainstQueue = false;
+                Admitted?.Invoke(request);
+            }
+        }
+
+        foreach (var id in _releases) batch.Release(id);
+        _releases.Clear();
+        foreach (var c in _copies) batch.CopyBlock(c.Source, c.Destination);
+        foreach (var s in _scheduled)
+        {
+            var ids = CollectionsMarshal.AsSpan(s.Blocks.Ids);
+            var known = Math.Max(0, s.RunnerBlocks);
+            if (s.RunnerBlocks < 0 || ids.Length > known) batch.UpdateBlocks(s.Id, known, ids[known..]);
+            s.RunnerBlocks = ids.Length;
+            batch.AddSequence(s.Id, s.ComputedTokens, CollectionsMarshal.AsSpan(s.Tokens).Slice(s.ComputedTokens, s.Scheduled), s.WantsLogits);
+        }
+        return _scheduled;
+    }
+
+    private enum Outcome
+    {
+        Scheduled,
+        NoBudget,
+        NoBlocks,
+    }
+
+    /// <summary>Plans every live sequence's tokens for this step and gets their blocks; all or nothing.</summary>
+    private Outcome TrySchedule(RequestState request, ref int budget, ref int slots)
+    {
+        var live = request.Live;
+        foreach (var s in live)
+        {
+            if (s.Blocks.Count == 0 && s.ComputedTokens == 0)
+            {
+                // Prefix cache: reuse full blocks, but always recompute the last token for its logits.
+                s.ComputedTokens = _blocks.MatchPrefix(CollectionsMarshal.AsSpan(s.Tokens), s.Tokens.Count - 1, _hitBlocks, _hitHashes);
+                if (_hitBlocks.Count > 0 && !_blocks.TryAllocate(s.Blocks, s.ComputedTokens, _hitBlocks, _hitHashes)) s.ComputedTokens = 0;
+                // Usage reports what the cache held at the first admission (CountsAgainstQueue is true until then),
+                // as vLLM does: a recompute after preemption that hits the request's own blocks is not "cached".
+                if (request.CountsAgainstQueue && s.OutputIndex == 0) request.CachedPromptTokens = s.ComputedTokens;
+            }
+        }
+        // Beams advance together: while any is behind (recompute after preemption) the others wait at their last token.
+        // Decided after the prefix-cache lookup above: hits can leave every beam with only its last token to compute,
+        // and deciding before it planned zero tokens for all of them, so such a request was never admitted.
+        var beamsInStep = request.IsBeamSearch && live.TrueForAll(s => s.Uncomputed == 1);
+        var tokens = 0;
+        var seqs = 0;
+        foreach (var s in live)
+        {
+            var uncomputed = s.Uncomputed;
+            var n = request.IsBeamSearch && !beamsInStep ? uncomputed - 1 : uncomputed;
+            n = Math.Min(n, budget - tokens);
+            // Parallel samples need not advance together: schedule only as many as the step has sequence slots for
+            // (all-or-nothing on slots stalled a request whose n / best_of exceeds max_num_seqs forever).
+            if (!request.IsBeamSearch && seqs >= slots) n = 0;
+            s.Scheduled = Math.Max(0, n);
+            s.WantsLogits = n == uncomputed;
+            if (n <= 0) continue;
+            tokens += n;
+            seqs++;
+        }
+        if (tokens == 0 || seqs > slots || (beamsInStep && seqs < live.Count)) return Outcome.NoBudget;
+
+        foreach (var s in live)
+        {
+            if (s.Scheduled == 0) continue;
+            var end = s.ComputedTokens + s.Scheduled;
+            if (!_blocks.TryAllocate(s.Blocks, end)) return Outcome.NoBlocks;
+            var changed = _blocks.TryMakeWritable(s.Blocks, s.ComputedTokens, end, _copies);
+            if (changed < 0) return Outcome.NoBlocks;
+            if (s.RunnerBlocks > changed) s.RunnerBlocks = changed;
+        }
+
+        foreach (var s in live)
+        {
+            if (s.Scheduled > 0) _scheduled.Add(s);
+        }
+        budget -= tokens;
+        slots -= seqs;
+        return Outcome.Scheduled;
+    }
+
+    private void Preempt(RequestState request)
+    {
+        DropCopiesInto(request);
+        foreach (var s in request.Live) FreeBlocks(s);
+        _running.Remove(request);
+        _scheduled.RemoveAll(s => s.Request == request);
+        Add(request);
+        StepPreemptions++;
+        TotalPreemptions++;
+    }
+
+    /// <summary>
+    /// Drops the copy-on-write copies planned this step into blocks of <paramref name="request"/>, which is about to free
+    /// them: a request that gave way after copying one of its shared blocks used to send the runner a copy into a free
+    /// block. (A copy's destination is a fresh block only its sequence holds.)
+    /// </summary>
+    private void DropCopiesInto(RequestState request)
+    {
+        for (var i = _copies.Count - 1; i >= 0; i--)
+        {
+            foreach (var s in request.Live)
+            {
+                if (!s.Blocks.Ids.Contains(_copies[i].Destination)) continue;
+                _copies.RemoveAt(i);
+                break;
+            }
+        }
+    }
+
+    /// <summary>Returns a sequence's blocks; the runner forgets it with the next batch; it will be recomputed from its tokens.</summary>
+    public void FreeBlocks(Sequence s)
+    {
+        _blocks.Free(s.Blocks);
+        s.ComputedTokens = 0;
+        if (s.RunnerBlocks >= 0) _releases.Add(s.Id);
+        s.RunnerBlocks = -1;
+    }
+
+    /// <summary>
+    /// After a failed step: the runner may have thrown before applying the batch's releases, so they go out again with
+    /// the next batch (a runner ignores the release of a sequence it does not hold, as <see cref="BlockTables"/> does).
+    /// Without this, a runner that failed early kept the block tables of sequences released in that batch forever.
+    /// </summary>
+    public void ResendReleases(ForwardBatch failed)
+    {
+        foreach (var id in failed.Released) _releases.Add(id);
+    }
+
+    /// <summary>Removes a finished or aborted request from the queues (its sequences' blocks must be freed already).</summary>
+    public void Remove(RequestState request)
+    {
+        if (!_running.Remove(request)) _waiting.Remove(request);
+    }
+
+    private (int, long) Key(RequestState r) => (_policy == SchedulingPolicy.Priority ? r.Priority : 0, 0);
+
+    private static void Insert(List<RequestState> list, RequestState item, Func<RequestState, ((int, long), long)> key)
+    {
+        var k = key(item);
+        var at = list.Count;
+        while (at > 0 && key(list[at - 1]).CompareTo(k) > 0) at--;
+        list.Insert(at, item);
+    }
+}

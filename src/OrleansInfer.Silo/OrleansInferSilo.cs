@@ -1,0 +1,91 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using OrleansInfer.Grains.Placement;
+using OrleansInfer.Grains.Workers;
+
+namespace OrleansInfer.Silo;
+
+/// <summary>Builds a silo host: engines for the local accelerators, the grains, placement and clustering.</summary>
+public static class OrleansInferSilo
+{
+    /// <summary>Reads <see cref="SiloOptions"/> from configuration ("OrleansInfer" section), applies <paramref name="overrides"/>, validates.</summary>
+    public static SiloOptions LoadOptions(IConfiguration configuration, Action<SiloOptions>? overrides = null)
+    {
+        var options = new SiloOptions();
+        try
+        {
+            configuration.GetSection(SiloOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SiloConfigurationException(SiloOptions.Section, e.Message);
+        }
+        overrides?.Invoke(options);
+        return options.Validate();
+    }
+
+    /// <summary>The host of one silo. Start it, await <see cref="SiloReady.Workers"/>, then wait for shutdown.</summary>
+    public static IHost Build(SiloOptions options, RunnerFactory? runnerFactory = null, Action<ILoggingBuilder>? logging = null)
+    {
+        options.Validate();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
+        builder.Logging.ClearProviders();
+        if (logging is not null) logging(builder.Logging);
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // Orleans' watchdog warns at start about time before it ran; it says nothing useful here.
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(15));
+        AddServices(builder.Services, options, runnerFactory);
+        builder.UseOrleans(silo => ConfigureSilo(silo, options));
+        return builder.Build();
+    }
+
+    /// <summary>The services a silo of this project needs (also used by in-process test clusters).</summary>
+    public static void AddServices(IServiceCollection services, SiloOptions options, RunnerFactory? runnerFactory = null)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(_ => new WorkerEngines(options, runnerFactory));
+        services.AddSingleton<IWorkerEngines>(sp => sp.GetRequiredService<WorkerEngines>());
+        services.AddSingleton<SiloReady>();
+    }
+
+    /// <summary>Placement, the worker lifecycle and clustering.</summary>
+    public static void ConfigureSilo(ISiloBuilder silo, SiloOptions options, bool configureClustering = true)
+    {
+        silo.AddPlacementDirector<WorkerPlacementStrategy, WorkerPlacementDirector>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerLifecycle>();
+        if (!configureClustering) return;
+
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+        // Declare a dead silo within seconds (streams it served resume elsewhere only once it is declared dead
+        // or its connections drop); Orleans' defaults take tens of seconds.
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
+            o.NumMissedProbesLimit = 2;
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+        });
+        switch (options.Clustering)
+        {
+            case ClusteringKind.Localhost:
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort), options.ServiceId, options.ClusterId);
+                break;
+            case ClusteringKind.Redis:
+                silo.UseRedisClustering(options.Redis!);
+                silo.ConfigureEndpoints(IPAddress.Loopback, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+                break;
+            case ClusteringKind.Kubernetes:
+                silo.UseRedisClustering(options.Redis!);
+                silo.UseKubernetesHosting();
+                break;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+namespace OrleansInfer.Silo;
+
+/// <summary>How cluster membership is kept.</summary>
+public enum ClusteringKind
+{
+    /// <summary>One machine: the first silo is the primary (its silo port is the one others join).</summary>
+    Localhost,
+
+    /// <summary>A Redis membership table (Microsoft.Orleans.Clustering.Redis).</summary>
+    Redis,
+
+    /// <summary>Kubernetes hosting (pod names, endpoints, pod deletion = silo death) with Redis membership.</summary>
+    Kubernetes,
+}
+
+/// <summary>
+/// A silo's settings: the "OrleansInfer" configuration section (appsettings.json, OrleansInfer__* environment
+/// variables) overridden by command-line flags. <see cref="Validate"/> names the first bad setting.
+/// </summary>
+public sealed record SiloOptions
+{
+    public const string Section = "OrleansInfer";
+
+    /// <summary>The model file (GGUF or llama2.c .bin).</summary>
+    public string? Model { get; set; }
+
+    public string? Tokenizer { get; set; }
+
+    /// <summary>The id clients name the model by (default: the file name without extension).</summary>
+    public string? ModelId { get; set; }
+
+    /// <summary>
+    /// Backend of the workers: auto (one ILGPU worker per CUDA device, else CPU workers), cpu, or ilgpu (CUDA
+    /// devices, or ILGPU's CPU accelerator where there are none: slow, for tests).
+    /// </summary>
+    public string Backend { get; set; } = "auto";
+
+    /// <summary>CPU workers on a machine without accelerators (each with its own engine and threads).</summary>
+    public int CpuWorkers { get; set; } = 1;
+
+    /// <summary>Fraction of free GPU memory the ILGPU workers may use (weights, activations, KV).</summary>
+    public double GpuMemoryUtilization { get; set; } = 0.9;
+
+    /// <summary>Threads per CPU worker (default: all cores shared by the workers).</summary>
+    public int? Threads { get; set; }
+
+    public int? KvBlocks { get; set; }
+
+    public long KvCacheBytes { get; set; } = 1L << 30;
+
+    public int BlockSize { get; set; } = 16;
+
+    public int MaxNumBatchedTokens { get; set; } = 512;
+
+    public int MaxNumSeqs { get; set; } = 256;
+
+    public ClusteringKind Clustering { get; set; } = ClusteringKind.Localhost;
+
+    /// <summary>HOST:PORT of the Redis server (redis and kubernetes clustering).</summary>
+    public string? Redis { get; set; }
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Localhost clustering: the silo port of the primary silo that others join.</summary>
+    public int PrimarySiloPort { get; set; } = 11111;
+
+    public string ClusterId { get; set; } = "orleans-infer";
+
+    public string ServiceId { get; set; } = "orleans-infer";
+
+    /// <summary>How long a stopping silo lets running requests finish before moving them.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Adds this delay to every engine step (failover drills and demos; 0 in production).</summary>
+    public int StepDelayMs { get; set; }
+
+    public string ResolvedModelId => ModelId ?? System.IO.Path.GetFileNameWithoutExtension(Model ?? "model");
+
+    /// <summary>Throws <see cref="SiloConfigurationException"/> naming the setting at fault.</summary>
+    public SiloOptions Validate()
+    {
+        static void Require(bool ok, string setting, string message)
+        {
+            if (!ok) throw new SiloConfigurationException($"{Section}:{setting}", message);
+        }
+
+        Require(!string.IsNullOrWhiteSpace(Model), nameof(Model), "is required (the model file to serve)");
+        Require(File.Exists(Model), nameof(Model), $"file not found: {Model}");
+        Require(Tokenizer is null || File.Exists(Tokenizer), nameof(Tokenizer), $"file not found: {Tokenizer}");
+        Require(Backend is "auto" or "cpu" or "ilgpu", nameof(Backend), $"must be auto, cpu or ilgpu, got '{Backend}'");
+        Require(GpuMemoryUtilization is > 0 and <= 1, nameof(GpuMemoryUtilization), $"must be in (0, 1], got {GpuMemoryUtilization}");
+        Require(CpuWorkers is >= 1 and <= 64, nameof(CpuWorkers), $"must be 1..64, got {CpuWorkers}");
+        Require(Threads is null or >= 1, nameof(Threads), $"must be at least 1, got {Threads}");
+        Require(KvBlocks is null or >= 1, nameof(KvBlocks), $"must be at least 1, got {KvBlocks}");
+        Require(KvCacheBytes >= 1 << 20, nameof(KvCacheBytes), $"must be at least 1 MiB, got {KvCacheBytes}");
+        Require(BlockSize is >= 1 and <= 1024, nameof(BlockSize), $"must be 1..1024, got {BlockSize}");
+        Require(MaxNumBatchedTokens >= 1, nameof(MaxNumBatchedTokens), $"must be at least 1, got {MaxNumBatchedTokens}");
+        Require(MaxNumSeqs >= 1, nameof(MaxNumSeqs), $"must be at least 1, got {MaxNumSeqs}");
+        Require(SiloPort is > 0 and < 65536, nameof(SiloPort), $"must be a TCP port, got {SiloPort}");
+        Require(GatewayPort is > 0 and < 65536 && GatewayPort != SiloPort, nameof(GatewayPort), $"must be a TCP port other than the silo port, got {GatewayPort}");
+        Require(PrimarySiloPort is > 0 and < 65536, nameof(PrimarySiloPort), $"must be a TCP port, got {PrimarySiloPort}");
+        Require(Clustering == ClusteringKind.Localhost || !string.IsNullOrWhiteSpace(Redis), nameof(Redis), $"is required with {Clustering} clustering (HOST:PORT)");
+        Require(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), $"must not be negative, got {DrainTimeout}");
+        Require(StepDelayMs >= 0, nameof(StepDelayMs), $"must not be negative, got {StepDelayMs}");
+        Require(!string.IsNullOrWhiteSpace(ClusterId), nameof(ClusterId), "must not be empty");
+        Require(!ResolvedModelId.Contains('|'), nameof(ModelId), "must not contain '|'");
+        return this;
+    }
+}
+
+/// <summary>Invalid silo configuration: <see cref="Setting"/> names it ("OrleansInfer:Redis").</summary>
+public sealed class SiloConfigurationException(string setting, string message) : Exception($"{setting} {message}")
+{
+    public string Setting { get; } = setting;
+}

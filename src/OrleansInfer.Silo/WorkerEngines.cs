@@ -1,0 +1,120 @@
+using OrleansInfer.Backends.Cpu;
+using OrleansInfer.Backends.Ilgpu;
+using OrleansInfer.Engine.Core;
+using OrleansInfer.Engine.Runner;
+using OrleansInfer.Engine.Scheduling;
+using OrleansInfer.Grains.Workers;
+using OrleansInfer.Model;
+using OrleansInfer.Model.Tokenization;
+
+namespace OrleansInfer.Silo;
+
+/// <summary>Builds a model runner for one device of this machine.</summary>
+public delegate IModelRunner RunnerFactory(ModelFile model, int device, SiloOptions options);
+
+/// <summary>
+/// The engines of this silo: the model opened once, one runner and one engine (with its own loop thread) per
+/// accelerator: every CUDA device, or without one <see cref="SiloOptions.CpuWorkers"/> CPU engines sharing the cores.
+/// </summary>
+public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
+{
+    private readonly ModelFile _model;
+    private readonly List<IModelRunner> _runners = [];
+    private readonly List<LlmEngine> _engines = [];
+
+    public WorkerEngines(SiloOptions options, RunnerFactory? runnerFactory = null)
+    {
+        options.Validate();
+        ModelId = options.ResolvedModelId;
+        _model = ModelFile.Open(options.Model!, options.Tokenizer);
+        try
+        {
+            var tokenizer = Tokenizer.Create(_model.Vocabulary);
+            var (factory, devices) = runnerFactory is not null ? (runnerFactory, options.CpuWorkers) : Discover(options);
+            for (var device = 0; device < devices; device++)
+            {
+                var runner = factory(_model, device, options);
+                if (options.StepDelayMs > 0) runner = new DelayedRunner(runner, TimeSpan.FromMilliseconds(options.StepDelayMs));
+                _runners.Add(runner);
+                _engines.Add(new LlmEngine(runner, tokenizer, new EngineOptions
+                {
+                    Scheduler = new SchedulerOptions { MaxNumBatchedTokens = options.MaxNumBatchedTokens, MaxNumSeqs = options.MaxNumSeqs },
+                }));
+            }
+            Devices = Enumerable.Range(0, _engines.Count).ToArray();
+        }
+        catch
+        {
+            foreach (var r in _runners) r.Dispose();
+            _model.Dispose();
+            throw;
+        }
+    }
+
+    public string ModelId { get; }
+
+    public IReadOnlyList<int> Devices { get; }
+
+    public LlamaConfig Config => _model.Config!;
+
+    public LlmEngine Get(int device) => device >= 0 && device < _engines.Count
+        ? _engines[device]
+        : throw new ArgumentOutOfRangeException(nameof(device), device, $"this silo has {_engines.Count} worker device(s)");
+
+    public string Describe(int device) => Get(device).DeviceName;
+
+    /// <summary>The runner kind and device count this machine offers for the configured backend.</summary>
+    private static (RunnerFactory Factory, int Devices) Discover(SiloOptions o)
+    {
+        if (o.Backend == "cpu") return (CpuRunner, o.CpuWorkers);
+        var cuda = IlgpuDevices.CudaDeviceCount();
+        if (cuda > 0) return (IlgpuRunner, cuda);
+        return o.Backend == "ilgpu" ? (IlgpuRunner, 1) : (CpuRunner, o.CpuWorkers);
+    }
+
+    public static IModelRunner IlgpuRunner(ModelFile model, int device, SiloOptions o) => new IlgpuModelRunner(model, new IlgpuRunnerOptions
+    {
+        Device = IlgpuDevices.CudaDeviceCount() > 0 ? IlgpuDevice.Cuda : IlgpuDevice.Cpu,
+        CudaDeviceIndex = device,
+        KvBlocks = o.KvBlocks,
+        BlockSize = o.BlockSize,
+        GpuMemoryUtilization = o.GpuMemoryUtilization,
+        MaxBatchTokens = o.MaxNumBatchedTokens,
+        MaxBatchSequences = o.MaxNumSeqs,
+    });
+
+    public static IModelRunner CpuRunner(ModelFile model, int device, SiloOptions o) => new CpuModelRunner(model, new CpuRunnerOptions
+    {
+        Threads = o.Threads ?? Math.Max(1, Environment.ProcessorCount / o.CpuWorkers),
+        KvBlocks = o.KvBlocks,
+        KvCacheBytes = o.KvCacheBytes,
+        BlockSize = o.BlockSize,
+        MaxBatchTokens = o.MaxNumBatchedTokens,
+        MaxBatchSequences = o.MaxNumSeqs,
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var e in _engines) await e.DisposeAsync();
+        foreach (var r in _runners) r.Dispose();
+        _model.Dispose();
+    }
+}
+
+/// <summary>A runner that waits before every step: a throttle for failover drills and demos.</summary>
+internal sealed class DelayedRunner(IModelRunner inner, TimeSpan delay) : IModelRunner
+{
+    public OrleansInfer.Model.LlamaConfig Config => inner.Config;
+    public KvCacheInfo KvCache => inner.KvCache;
+    public int MaxBatchTokens => inner.MaxBatchTokens;
+    public int MaxBatchSequences => inner.MaxBatchSequences;
+    public string DeviceName => inner.DeviceName;
+
+    public void Execute(ForwardBatch batch, Span<float> logits)
+    {
+        if (batch.SequenceCount > 0) Thread.Sleep(delay);
+        inner.Execute(batch, logits);
+    }
+
+    public void Dispose() => inner.Dispose();
+}

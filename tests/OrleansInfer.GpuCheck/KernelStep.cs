@@ -1,0 +1,55 @@
+using OrleansInfer.Backends.Ilgpu.Kernels;
+using OrleansInfer.Model.Tensors;
+
+namespace OrleansInfer.GpuCheck;
+
+/// <summary>Every kernel on random inputs of several shapes against double precision; the worst relative error per kernel.</summary>
+public static class KernelStep
+{
+    /// <summary>Relative error below which a kernel passes (f32 accumulation over K up to a few thousand).</summary>
+    public const double Tolerance = 1e-4;
+
+    /// <summary>Named checks; the same list the unit tests run (with smaller shapes there).</summary>
+    public static IEnumerable<(string Kernel, string Shape, Func<KernelHarness, double> Check)> All(bool large)
+    {
+        var k = large ? 4096 : 600; // 600: both the two-chunk loop and the single chunk of the GEMV run
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.Q8_0 })
+        {
+            var t = GgmlTypeInfo.Name(type);
+            var kq = type == GgmlType.Q8_0 ? k / 32 * 32 + 32 : k + 3;
+            yield return ($"gemv {t}", $"M=1 N=67 K={kq}", h => KernelChecks.Gemv(h, type, 1, 67, kq, MatMulMode.Store, 1));
+            yield return ($"gemv {t} +residual", $"M=4 N=33 K={kq}", h => KernelChecks.Gemv(h, type, 4, 33, kq, MatMulMode.Add, 2));
+            yield return ($"gemv {t} swiglu", $"M=3 N=40 K={kq}", h => KernelChecks.Gemv(h, type, 3, 40, kq, MatMulMode.SwiGlu, 3));
+            yield return ($"tiled {t}", $"M=70 N=65 K={kq}", h => KernelChecks.Tiled(h, type, 70, 65, kq, MatMulMode.Store, 4));
+            yield return ($"tiled {t} +residual", $"M=5 N=130 K={kq}", h => KernelChecks.Tiled(h, type, 5, 130, kq, MatMulMode.Add, 5));
+            yield return ($"embedding {t}", "vocab 50, dim 64, 9 tokens", h => KernelChecks.Embedding(h, type, 50, 64, 9, 6));
+        }
+        yield return ("rmsnorm", "3 rows of 100", h => KernelChecks.RmsNorm(h, 3, 100, false, 7));
+        yield return ("rmsnorm gather", "4 rows of 4096", h => KernelChecks.RmsNorm(h, 4, 4096, true, 8));
+        yield return ("rope + kv write", "5 tokens, 4 heads, 2 kv, hd 16, 6 pairs", h => KernelChecks.RopeKvWrite(h, 5, 4, 2, 16, 6, 9));
+        yield return ("swiglu", "7 tokens, hidden 172", h => KernelChecks.SwiGlu(h, 7, 172, 10));
+        foreach (var g in new[] { 1, 2, 4 })
+        {
+            yield return ($"attention prefill gqa {g}", "3 seqs, chunks of 5/1/9, bs 4", h => KernelChecks.PagedAttention(h, [5, 11, 37], [5, 1, 9], 4, g, 16, 4, 0, 11 + g));
+            yield return ($"attention decode split gqa {g}", "contexts 70/100, 32 per split", h => KernelChecks.PagedAttention(h, [70, 100], [1, 1], 4, g, 32, 16, 32, 14 + g));
+        }
+        yield return ("block copy", "2 copies, 3 layers", h => KernelChecks.BlockCopy(h, 3, 6, 64, [(1, 4), (2, 5)], 17));
+    }
+
+    public static int Run(Options o, Results results)
+    {
+        using var h = new KernelHarness(o.Device);
+        Console.WriteLine($"kernel checks on {h.DeviceName} (relative L2 error against double precision, pass below {Tolerance:G2})");
+        var failed = 0;
+        foreach (var (kernel, shape, check) in All(large: !o.Quick))
+        {
+            var err = check(h);
+            h.Reset();
+            var ok = err < Tolerance;
+            if (!ok) failed++;
+            Console.WriteLine($"  {kernel,-32} {shape,-42} {err,10:E2}  {(ok ? "ok" : "FAIL")}");
+            results.Add("kernel", kernel, $"rel err {err:E2} ({shape})", ok ? "ok" : "FAIL");
+        }
+        return failed == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,1 @@
+return await OrleansInfer.GpuCheck.GpuCheckApp.RunAsync(args);

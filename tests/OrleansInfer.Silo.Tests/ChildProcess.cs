@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace OrleansInfer.Silo.Tests;
+
+/// <summary>An orleans-infer child process whose output lines are collected as they come; waits say what they expected.</summary>
+public sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Seen)> _waiters = [];
+
+    public ChildProcess(string name, params string[] args)
+    {
+        Name = name;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-infer.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Add("out", e.Data);
+        _process.ErrorDataReceived += (_, e) => Add("err", e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+
+    public int Id => _process.Id;
+
+    public string Output => string.Join('\n', Lines.Where(l => l.StartsWith("out: ", StringComparison.Ordinal)).Select(l => l[5..]));
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines) return [.. _lines];
+        }
+    }
+
+    private void Add(string stream, string? line)
+    {
+        if (line is null) return;
+        lock (_lines)
+        {
+            _lines.Add($"{stream}: {line}");
+            foreach (var w in _waiters.Where(w => w.Match(line)).ToList())
+            {
+                w.Seen.TrySetResult(line);
+                _waiters.Remove(w);
+            }
+        }
+    }
+
+    /// <summary>Waits for an output line matching <paramref name="match"/> (stdout or stderr).</summary>
+    public async Task<string> WaitForLine(Func<string, bool> match, TimeSpan timeout, string expected)
+    {
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lines)
+        {
+            var found = _lines.Select(l => l[5..]).FirstOrDefault(match);
+            if (found is not null) return found;
+            _waiters.Add((match, seen));
+        }
+        var done = await Task.WhenAny(seen.Task, _process.WaitForExitAsync(), Task.Delay(timeout));
+        if (done == seen.Task) return await seen.Task;
+        throw new TimeoutException($"{Name}: expected {expected} within {timeout.TotalSeconds} s; {(_process.HasExited ? $"it exited with {_process.ExitCode}" : "it is still running")}. Output:\n{string.Join('\n', Lines.TakeLast(40))}");
+    }
+
+    public async Task<int> WaitForExit(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name}: expected it to exit within {timeout.TotalSeconds} s. Output:\n{string.Join('\n', Lines.TakeLast(40))}");
+        }
+        _process.WaitForExit(); // drains the output readers
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: no drain, no goodbye.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}

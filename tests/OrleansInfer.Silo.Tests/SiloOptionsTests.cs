@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration;
+using OrleansInfer.Testing;
+
+namespace OrleansInfer.Silo.Tests;
+
+/// <summary>Silo configuration: appsettings/environment keys, flag overrides, and fail-fast errors naming the setting.</summary>
+public sealed class SiloOptionsTests
+{
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+
+    [Fact]
+    public void ConfigurationIsReadAndFlagsWin()
+    {
+        var options = OrleansInferSilo.LoadOptions(
+            Config(("OrleansInfer:Model", SharedData.Stories260KGguf), ("OrleansInfer:SiloPort", "12000"), ("OrleansInfer:GatewayPort", "31000"), ("OrleansInfer:Clustering", "Redis"), ("OrleansInfer:Redis", "db:6379")),
+            o => o.GatewayPort = 32000);
+        Assert.Equal(12000, options.SiloPort);
+        Assert.Equal(32000, options.GatewayPort);
+        Assert.Equal(ClusteringKind.Redis, options.Clustering);
+        Assert.Equal("stories260K", options.ResolvedModelId);
+    }
+
+    [Theory]
+    [InlineData("OrleansInfer:Model", "", "")]
+    [InlineData("OrleansInfer:Model", "OrleansInfer:Model", "/no/such/model.gguf")]
+    [InlineData("OrleansInfer:Redis", "OrleansInfer:Clustering", "Redis")]
+    [InlineData("OrleansInfer:GatewayPort", "OrleansInfer:GatewayPort", "70000")]
+    [InlineData("OrleansInfer:BlockSize", "OrleansInfer:BlockSize", "0")]
+    [InlineData("OrleansInfer:Backend", "OrleansInfer:Backend", "tpu")]
+    public void InvalidSettingsFailNamingTheSetting(string named, string key, string value)
+    {
+        var pairs = new List<(string, string)>();
+        if (named != "OrleansInfer:Model") pairs.Add(("OrleansInfer:Model", SharedData.Stories260KGguf));
+        if (key.Length > 0) pairs.Add((key, value));
+        var e = Assert.Throws<SiloConfigurationException>(() => OrleansInferSilo.LoadOptions(Config([.. pairs])));
+        Assert.Equal(named, e.Setting);
+        Assert.StartsWith(named, e.Message);
+    }
+
+    [Fact]
+    public void AValueOfTheWrongTypeNamesItsKey()
+    {
+        var e = Assert.Throws<SiloConfigurationException>(() => OrleansInferSilo.LoadOptions(Config(("OrleansInfer:Model", SharedData.Stories260KGguf), ("OrleansInfer:SiloPort", "eleven"))));
+        Assert.Contains("OrleansInfer:SiloPort", e.Message);
+    }
+
+    [Theory]
+    [InlineData("OrleansInfer:Model", "silo", "--model", "/no/such/model.gguf")]
+    [InlineData("OrleansInfer:Redis", "silo", "--model", "MODEL", "--clustering", "redis")]
+    public async Task TheSiloCommandFailsFastWithTheSettingsName(string named, params string[] args)
+    {
+        args = args.Select(a => a == "MODEL" ? SharedData.Stories260KGguf : a).ToArray();
+        var error = new StringWriter();
+        var code = await Cli.CliApp.RunAsync(args, new StringWriter(), error);
+        Assert.Equal(2, code);
+        Assert.Contains($"invalid configuration: {named}", error.ToString());
+        Assert.Single(error.ToString().Trim().Split('\n'));
+    }
+}
