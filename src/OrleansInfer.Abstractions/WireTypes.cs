@@ -98,6 +98,8 @@ public sealed record WorkerLoad
     [Id(15)] public long Sequence { get; init; }
     /// <summary>KV blocks the waiting requests' prompts will need when admitted.</summary>
     [Id(16)] public int QueuedBlocks { get; init; }
+    /// <summary>Requests the worker's engine lets wait (its queue bound; 0 when unknown).</summary>
+    [Id(17)] public int MaxQueue { get; init; }
 
     public long FreeBytes => FreeBlocks * BytesPerBlock;
     public long TotalBytes => TotalBlocks * BytesPerBlock;

@@ -54,6 +54,9 @@ public sealed record SiloOptions
 
     public int MaxNumSeqs { get; set; } = 256;
 
+    /// <summary>Requests a worker's engine lets wait for KV room; the router queues no more than this per worker.</summary>
+    public int MaxWaitingRequests { get; set; } = 1024;
+
     public ClusteringKind Clustering { get; set; } = ClusteringKind.Localhost;
 
     /// <summary>HOST:PORT of the Redis server (redis and kubernetes clustering).</summary>
@@ -98,6 +101,7 @@ public sealed record SiloOptions
         Require(BlockSize is >= 1 and <= 1024, nameof(BlockSize), $"must be 1..1024, got {BlockSize}");
         Require(MaxNumBatchedTokens >= 1, nameof(MaxNumBatchedTokens), $"must be at least 1, got {MaxNumBatchedTokens}");
         Require(MaxNumSeqs >= 1, nameof(MaxNumSeqs), $"must be at least 1, got {MaxNumSeqs}");
+        Require(MaxWaitingRequests >= 1, nameof(MaxWaitingRequests), $"must be at least 1, got {MaxWaitingRequests}");
         Require(SiloPort is > 0 and < 65536, nameof(SiloPort), $"must be a TCP port, got {SiloPort}");
         Require(GatewayPort is > 0 and < 65536 && GatewayPort != SiloPort, nameof(GatewayPort), $"must be a TCP port other than the silo port, got {GatewayPort}");
         Require(PrimarySiloPort is > 0 and < 65536, nameof(PrimarySiloPort), $"must be a TCP port, got {PrimarySiloPort}");

@@ -38,7 +38,7 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
                 _runners.Add(runner);
                 _engines.Add(new LlmEngine(runner, tokenizer, new EngineOptions
                 {
-                    Scheduler = new SchedulerOptions { MaxNumBatchedTokens = options.MaxNumBatchedTokens, MaxNumSeqs = options.MaxNumSeqs },
+                    Scheduler = new SchedulerOptions { MaxNumBatchedTokens = options.MaxNumBatchedTokens, MaxNumSeqs = options.MaxNumSeqs, MaxWaitingRequests = options.MaxWaitingRequests },
                 }));
             }
             Devices = Enumerable.Range(0, _engines.Count).ToArray();

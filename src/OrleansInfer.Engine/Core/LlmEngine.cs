@@ -62,6 +62,9 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
 
     public int MaxNumSeqs => _core.MaxNumSeqs;
 
+    /// <summary>Requests that may wait for admission before submissions are rejected.</summary>
+    public int MaxWaitingRequests => _limits.MaxWaitingRequests;
+
     /// <summary>The KV pool as of the last step (safe to read from any thread).</summary>
     public KvCacheStats KvCache => _kv;
 

@@ -15,8 +15,8 @@ public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGra
     /// <summary>A worker silent for this long is considered gone.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(2);
 
-    /// <summary>Requests a worker may queue (waiting plus in flight) when it has no KV room for more.</summary>
-    public const int MaxQueuePerWorker = 16;
+    /// <summary>Requests a worker may queue (waiting plus in flight) when it has no KV room, unless it reports its own bound.</summary>
+    public const int DefaultMaxQueuePerWorker = 16;
 
     private static readonly TimeSpan RebalanceEvery = TimeSpan.FromMilliseconds(300);
 
@@ -51,10 +51,10 @@ public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGra
         else
         {
             // No room anywhere now: queue where the queue is shortest, within a bound; beyond it, refuse.
-            var queueable = candidates.Where(w => w.Queue < MaxQueuePerWorker && w.BlocksNeeded(request) <= w.Load.TotalBlocks).ToList();
+            var queueable = candidates.Where(w => w.Queue < QueueLimit(w) && w.BlocksNeeded(request) <= w.Load.TotalBlocks).ToList();
             if (queueable.Count == 0)
                 throw new ClusterRejectedException(ClusterRejection.NoCapacity,
-                    $"the cluster is full: none of {candidates.Count} worker(s) has KV room for {request.PromptTokens.Length} prompt + {request.MaxTokens} new tokens, and their queues are at the limit of {MaxQueuePerWorker}");
+                    $"the cluster is full: none of {candidates.Count} worker(s) has KV room for {request.PromptTokens.Length} prompt + {request.MaxTokens} new tokens, and their queues are full");
             chosen = queueable.OrderBy(w => w.Queue).ThenByDescending(w => w.EffectiveFreeBlocks).ThenBy(w => w.Key, StringComparer.Ordinal).First();
         }
 
@@ -154,6 +154,8 @@ public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGra
             _rebalancing = false;
         }
     }
+
+    private static int QueueLimit(WorkerView w) => w.Load.MaxQueue > 0 ? w.Load.MaxQueue : DefaultMaxQueuePerWorker;
 
     private int LiveCount(DateTime now) => _workers.Values.Count(w => now - w.ReceivedAt <= StaleAfter);
 }

@@ -150,6 +150,7 @@ public sealed class WorkerGrain(IWorkerEngines engines, ILogger<WorkerGrain> log
             RunningRequests = load.RunningRequests,
             WaitingRequests = load.WaitingRequests,
             QueuedBlocks = load.WaitingBlocks,
+            MaxQueue = _engine.MaxWaitingRequests,
             TokensPerSecond = load.TokensPerSecond,
             PrefixHashes = load.PrefixHashes,
             LastTicket = _lastTicket,
