@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using OrleansInfer.Abstractions;
 using OrleansInfer.Engine.Baselines;
 using OrleansInfer.Engine.Core;
@@ -14,15 +12,6 @@ namespace OrleansInfer.Cli.Bench;
 /// </summary>
 public static class ClusterThroughputBench
 {
-    /// <summary>Starts a one-silo localhost cluster in this process and waits for its workers.</summary>
-    public static async Task<IHost> StartInProcessAsync(SiloOptions options, CancellationToken ct)
-    {
-        var host = OrleansInferSilo.Build(options);
-        await host.StartAsync(ct);
-        await host.Services.GetRequiredService<SiloReady>().Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);
-        return host;
-    }
-
     /// <summary>
     /// Runs the workload through <paramref name="grains"/> after a short warm-up; <paramref name="engines"/> (the
     /// in-process silo's) gives KV utilization, which a remote cluster does not expose (NaN then).

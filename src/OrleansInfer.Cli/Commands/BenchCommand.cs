@@ -90,47 +90,19 @@ internal static class BenchCommand
     private static async Task<int> ThroughputOnCluster(System.CommandLine.ParseResult r, string cluster, string? model, string? tokenizer, ThroughputWorkload workload,
         int threads, EngineLimitOptions limits, bool asJson, string inputLen, string outputLen, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        Microsoft.Extensions.Hosting.IHost host;
-        IGrainFactory grains;
-        WorkerEngines? engines = null;
-        string modelId;
-        int vocab;
-        int context;
-        if (cluster == "in-process")
-        {
-            if (model is null) throw new CliException("--cluster in-process needs --model (the model file its silo serves)");
-            var options = GenerateCommand.InProcessSilo(model, tokenizer, limits.ToRunnerOptions(r, threads), threads);
-            error.WriteLine($"starting a one-silo cluster in this process (silo port {options.SiloPort})");
-            host = await ClusterThroughputBench.StartInProcessAsync(options, ct);
-            engines = (WorkerEngines)host.Services.GetService(typeof(WorkerEngines))!;
-            grains = (IGrainFactory)host.Services.GetService(typeof(IClusterClient))!;
-            modelId = options.ResolvedModelId;
-            (vocab, context) = (engines.Config.VocabSize, engines.Config.ContextLength);
-        }
-        else
-        {
-            ClusterEndpoint endpoint;
-            try
-            {
-                endpoint = ClusterEndpoint.Parse(cluster);
-            }
-            catch (FormatException e)
-            {
-                throw new CliException($"invalid --cluster: {e.Message}");
-            }
-            host = await endpoint.ConnectAsync(ct);
-            grains = ClusterEndpoint.Client(host);
-            modelId = await ClusterModels.ResolveAsync(grains, model, ct);
-            var workers = await grains.GetGrain<IRouterGrain>(modelId).GetWorkers();
-            vocab = (await ClusterModels.TokenizerAsync(grains, modelId)).VocabularySize;
-            context = workers.Length == 0 ? int.MaxValue : workers.Min(w => w.ContextLength);
-        }
-
-        using (host)
+        var inProcess = cluster == ClusterConnection.InProcess
+            ? GenerateCommand.InProcessSilo(model ?? throw new CliException("--cluster in-process needs --model (the model file its silo serves)"), tokenizer, limits.ToRunnerOptions(r, threads), threads)
+            : null;
+        await using var connection = await ClusterConnection.OpenAsync(cluster, inProcess, error, ct);
+        var grains = connection.Grains;
+        var modelId = inProcess?.ResolvedModelId ?? await ClusterModels.ResolveAsync(grains, model, ct);
+        var workers = await grains.GetGrain<IRouterGrain>(modelId).GetWorkers();
+        var vocab = (await ClusterModels.TokenizerAsync(grains, modelId)).VocabularySize;
+        var context = workers.Length == 0 ? int.MaxValue : workers.Min(w => w.ContextLength);
         {
             if (workload.InputLength.Max + workload.OutputLength.Max > context)
                 throw new CliException($"the longest request ({workload.InputLength.Max} + {workload.OutputLength.Max} tokens) exceeds the model's context of {context}");
-            var stats = await ClusterThroughputBench.RunAsync(grains, modelId, workload.Build(vocab), engines);
+            var stats = await ClusterThroughputBench.RunAsync(grains, modelId, workload.Build(vocab), connection.Engines);
             var line = Json.Object(w =>
             {
                 w.WriteString("engine", "orleans-infer");
@@ -154,7 +126,6 @@ internal static class BenchCommand
             });
             if (asJson) output.WriteLine(line);
             else output.WriteLine($"cluster ({cluster}): {stats.Requests} requests in {stats.ElapsedSeconds:F2} s, {stats.OutputTokensPerSecond:F1} output tokens/s, {stats.TotalTokensPerSecond:F1} total tokens/s");
-            await host.StopAsync(CancellationToken.None);
         }
         return ExitCodes.Ok;
     }

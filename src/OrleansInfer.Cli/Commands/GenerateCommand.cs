@@ -83,18 +83,7 @@ internal static class GenerateCommand
                 results = await Task.WhenAll(streams.Select(s => s.CollectAsync(ct)));
             }
 
-            for (var i = 0; i < results.Length; i++)
-            {
-                if (asJson) output.WriteLine(ToJson(prompts[i], results[i]));
-                else
-                {
-                    foreach (var o in results[i].Outputs)
-                    {
-                        output.WriteLine(prompts[i] + o.Text);
-                        output.WriteLine();
-                    }
-                }
-            }
+            Print(prompts, results, asJson, output);
             generated += results.Sum(x => x.Usage.CompletionTokens);
             var seconds = clock.Elapsed.TotalSeconds;
             error.WriteLine($"[{prompts.Count} prompt(s), {generated} tokens in {seconds:F2} s, {generated / seconds:F1} tokens/s on {engine.DeviceName}, {engine.TotalPreemptions} preemption(s)]");
@@ -128,57 +117,33 @@ internal static class GenerateCommand
     {
         var clock = Stopwatch.StartNew();
         var stream = !asJson && prompts.Count == 1 && parameters.Streams && parameters.N == 1;
+        await using var connection = await ClusterConnection.OpenAsync(cluster, inProcess, error, ct);
         if (stream) output.Write(prompts[0]);
-        var results = await ClusterGenerate.RunAsync(cluster, modelId, prompts, parameters, error, stream ? (_, c) => { output.Write(c.Text); output.Flush(); } : null, ct, inProcess);
+        var results = await ClusterGenerate.RunAsync(connection, cluster, modelId ?? inProcess?.ResolvedModelId, prompts, parameters, error,
+            stream ? (_, c) => { output.Write(c.Text); output.Flush(); } : null, ct);
         if (stream) output.WriteLine();
-        foreach (var r in results)
+        else Print(prompts, results, asJson, output);
+        var generated = results.Sum(r => r.Usage.CompletionTokens);
+        error.WriteLine($"[{prompts.Count} prompt(s), {generated} tokens in {clock.Elapsed.TotalSeconds:F2} s through the cluster]");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>One JSON line per prompt, or each output's text after its prompt, in input order.</summary>
+    private static void Print(IReadOnlyList<string> prompts, IReadOnlyList<GenerationResult> results, bool asJson, TextWriter output)
+    {
+        for (var i = 0; i < results.Count; i++)
         {
             if (asJson)
             {
-                output.WriteLine(Json.Object(w =>
-                {
-                    var first = r.Outputs[0];
-                    w.WriteString("prompt", r.Prompt);
-                    w.WriteInts("prompt_token_ids", r.PromptTokens);
-                    w.WriteInts("token_ids", first.Tokens);
-                    w.WriteString("text", first.Text);
-                    w.WriteString("finish_reason", first.FinishReason);
-                    if (r.Outputs.Count > 1)
-                    {
-                        w.WriteStartArray("outputs");
-                        foreach (var o in r.Outputs)
-                        {
-                            w.WriteStartObject();
-                            w.WriteNumber("index", o.Index);
-                            w.WriteInts("token_ids", o.Tokens);
-                            w.WriteString("text", o.Text);
-                            w.WriteString("finish_reason", o.FinishReason);
-                            w.WriteEndObject();
-                        }
-                        w.WriteEndArray();
-                    }
-                    if (r.Usage is { } u)
-                    {
-                        w.WriteStartObject("usage");
-                        w.WriteNumber("prompt_tokens", u.PromptTokens);
-                        w.WriteNumber("completion_tokens", u.CompletionTokens);
-                        w.WriteNumber("cached_prompt_tokens", u.CachedPromptTokens);
-                        w.WriteEndObject();
-                    }
-                }));
+                output.WriteLine(ToJson(prompts[i], results[i]));
+                continue;
             }
-            else if (!stream)
+            foreach (var o in results[i].Outputs)
             {
-                foreach (var o in r.Outputs)
-                {
-                    output.WriteLine(r.Prompt + o.Text);
-                    output.WriteLine();
-                }
+                output.WriteLine(prompts[i] + o.Text);
+                output.WriteLine();
             }
         }
-        var generated = results.Sum(r => r.Outputs.Sum(o => o.Tokens.Count));
-        error.WriteLine($"[{prompts.Count} prompt(s), {generated} tokens in {clock.Elapsed.TotalSeconds:F2} s through the cluster]");
-        return ExitCodes.Ok;
     }
 
     private static string ToJson(string prompt, GenerationResult result) => Json.Object(w =>

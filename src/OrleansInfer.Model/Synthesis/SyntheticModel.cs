@@ -65,22 +65,11 @@ public static class SyntheticModel
         if (v.Count == size) return v;
         if (v.Count > size) throw new ArgumentException($"the tokenizer has {v.Count} tokens, more than the model's {size}");
         var pad = size - v.Count;
-        return new Vocabulary
+        return v with
         {
-            Kind = v.Kind,
-            PreTokenizer = v.PreTokenizer,
             Tokens = [.. v.Tokens, .. Enumerable.Range(0, pad).Select(i => $"<|reserved_{i}|>")],
             Scores = [.. v.Scores, .. new float[pad]],
             Types = [.. v.Types, .. Enumerable.Repeat(TokenType.Control, pad)],
-            Merges = v.Merges,
-            BosId = v.BosId,
-            EosId = v.EosId,
-            UnknownId = v.UnknownId,
-            PaddingId = v.PaddingId,
-            EotId = v.EotId,
-            AddBos = v.AddBos,
-            AddEos = v.AddEos,
-            AddSpacePrefix = v.AddSpacePrefix,
         };
     }
 

@@ -31,7 +31,7 @@ public enum TokenizerKind
 /// tokenizer.bin. Token texts use the GGUF conventions: SentencePiece pieces spell spaces as U+2581,
 /// byte-level BPE pieces use the GPT-2 byte-to-unicode alphabet.
 /// </summary>
-public sealed class Vocabulary
+public sealed record Vocabulary
 {
     public const char SentencePieceSpace = '\u2581';
 

@@ -1,38 +1,35 @@
+using OrleansInfer.Engine.KvCache;
 using OrleansInfer.Engine.Runner;
 using OrleansInfer.Engine.Sampling;
 
-namespace OrleansInfer.Backends.Ilgpu.Tests;
+namespace OrleansInfer.Testing;
 
 /// <summary>
-/// Drives a runner by hand: gives sequences blocks from a plain free list (independent of the engine's block
-/// manager), prefills them (in chunks if asked) and decodes greedily. Drives any runner, so the ILGPU and the CPU
-/// backend can be run side by side on the same steps.
+/// Drives any model runner by hand: gives sequences blocks, prefills them (in chunks if asked) and decodes greedily,
+/// so backends can be checked, and run side by side, on the same steps without the engine.
 /// </summary>
 public sealed class RunnerDriver(IModelRunner runner)
 {
-    private readonly Stack<int> _free = new(Enumerable.Range(0, runner.KvCache.BlockCount).Reverse());
-    private readonly Dictionary<long, List<int>> _tables = [];
+    private readonly BlockManager _blocks = new(runner.KvCache.BlockCount, runner.KvCache.BlockSize, enablePrefixCaching: false);
+    private readonly Dictionary<long, SequenceBlocks> _tables = [];
     private readonly ForwardBatch _batch = new();
 
-    public int Vocab => runner.Config.VocabSize;
+    public BlockManager Blocks => _blocks;
 
-    public int FreeBlocks => _free.Count;
+    public int FreeBlocks => _blocks.FreeBlocks;
+
+    public int Vocab => runner.Config.VocabSize;
 
     /// <summary>Runs one step of (sequence, start position, tokens, want logits) entries; returns the logits rows.</summary>
     public float[][] Step(params (long Id, int Start, int[] Tokens, bool Logits)[] work)
     {
         _batch.Clear();
-        var bs = runner.KvCache.BlockSize;
         foreach (var (id, start, tokens, _) in work)
         {
-            if (!_tables.TryGetValue(id, out var table)) _tables[id] = table = [];
+            if (!_tables.TryGetValue(id, out var table)) _tables[id] = table = new SequenceBlocks();
             var before = table.Count;
-            while (table.Count * bs < start + tokens.Length)
-            {
-                if (_free.Count == 0) throw new InvalidOperationException("test KV pool exhausted");
-                table.Add(_free.Pop());
-            }
-            if (table.Count > before) _batch.UpdateBlocks(id, before, table.ToArray()[before..]);
+            if (!_blocks.TryAllocate(table, start + tokens.Length)) throw new InvalidOperationException("test KV pool exhausted");
+            if (table.Count > before) _batch.UpdateBlocks(id, before, table.Ids.ToArray()[before..]);
         }
         foreach (var (id, start, tokens, logits) in work) _batch.AddSequence(id, start, tokens, logits);
         var output = new float[_batch.LogitsRows * Vocab];
@@ -70,7 +67,7 @@ public sealed class RunnerDriver(IModelRunner runner)
     public void Release(long id)
     {
         if (!_tables.Remove(id, out var table)) return;
-        foreach (var b in table) _free.Push(b);
+        _blocks.Free(table);
         _batch.Clear();
         _batch.Release(id);
         runner.Execute(_batch, Span<float>.Empty);

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansInfer.Client;
+using OrleansInfer.Silo;
+
+namespace OrleansInfer.Cli.Infrastructure;
+
+/// <summary>
+/// What "--cluster" names, opened: a one-silo localhost cluster started in this process ("in-process", with the
+/// given silo options; its engines are reachable for statistics), or a running cluster reached as a client.
+/// </summary>
+internal sealed class ClusterConnection(IHost host, IGrainFactory grains, WorkerEngines? engines) : IAsyncDisposable
+{
+    public const string InProcess = "in-process";
+
+    public IGrainFactory Grains { get; } = grains;
+
+    /// <summary>The in-process silo's engines; null for a remote cluster.</summary>
+    public WorkerEngines? Engines { get; } = engines;
+
+    public static async Task<ClusterConnection> OpenAsync(string cluster, SiloOptions? inProcess, TextWriter error, CancellationToken ct)
+    {
+        if (cluster == InProcess)
+        {
+            if (inProcess is null) throw new CliException("--cluster in-process needs --model (the model file its silo serves)");
+            error.WriteLine($"starting a one-silo cluster in this process (localhost clustering, silo port {inProcess.SiloPort})");
+            var silo = OrleansInferSilo.Build(inProcess);
+            await silo.StartAsync(ct);
+            await silo.Services.GetRequiredService<SiloReady>().Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);
+            return new ClusterConnection(silo, silo.Services.GetRequiredService<IClusterClient>(), silo.Services.GetRequiredService<WorkerEngines>());
+        }
+
+        ClusterEndpoint endpoint;
+        try
+        {
+            endpoint = ClusterEndpoint.Parse(cluster);
+        }
+        catch (FormatException e)
+        {
+            throw new CliException($"invalid --cluster: {e.Message}");
+        }
+        try
+        {
+            var client = await endpoint.ConnectAsync(ct);
+            return new ClusterConnection(client, ClusterEndpoint.Client(client), null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new CliException($"cannot reach the cluster at {cluster}: {e.Message.Split('\n')[0]}", ExitCodes.Failure);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync(CancellationToken.None);
+        host.Dispose();
+    }
+}
