@@ -120,7 +120,7 @@ public sealed partial class IlgpuModelRunner
             var config = new KernelConfig(Groups((n + GemvKernel.WarpsPerGroup - 1) / GemvKernel.WarpsPerGroup), GemvKernel.WarpsPerGroup * _accelerator!.WarpSize);
             for (var m0 = 0; m0 < m; m0 += GemvKernel.MaxRows)
             {
-                var args = new GemvArgs { M = Math.Min(GemvKernel.MaxRows, m - m0), N = n, K = k, Ldx = k, Ldy = ldy, Mode = mode };
+                var args = new MatMulArgs { M = Math.Min(GemvKernel.MaxRows, m - m0), N = n, K = k, Ldx = k, Ldy = ldy, Mode = mode };
                 var xs = x.SubView((long)m0 * k);
                 var ys = y.SubView((long)m0 * ldy);
                 switch (w.Format)

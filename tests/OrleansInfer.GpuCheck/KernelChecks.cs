@@ -26,7 +26,7 @@ public static partial class KernelChecks
         var config = new KernelConfig((n + GemvKernel.WarpsPerGroup - 1) / GemvKernel.WarpsPerGroup, GemvKernel.WarpsPerGroup * h.Accelerator.WarpSize);
         for (var m0 = 0; m0 < m; m0 += GemvKernel.MaxRows)
         {
-            var args = new GemvArgs { M = Math.Min(GemvKernel.MaxRows, m - m0), N = n, K = k, Ldx = k, Ldy = n, Mode = mode };
+            var args = new MatMulArgs { M = Math.Min(GemvKernel.MaxRows, m - m0), N = n, K = k, Ldx = k, Ldy = n, Mode = mode };
             var xs = xv.SubView((long)m0 * k);
             var ys = y.SubView((long)m0 * n);
             switch (w.Format)

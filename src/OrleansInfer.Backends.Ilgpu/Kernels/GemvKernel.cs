@@ -13,19 +13,6 @@ public enum MatMulMode
     SwiGlu = 2,
 }
 
-public struct GemvArgs
-{
-    /// <summary>Activation rows, 1..<see cref="GemvKernel.MaxRows"/>.</summary>
-    public int M;
-
-    /// <summary>Output columns (weight rows; W1/W3 pairs in SwiGLU mode).</summary>
-    public int N;
-    public int K;
-    public int Ldx;
-    public int Ldy;
-    public MatMulMode Mode;
-}
-
 /// <summary>
 /// Y[m, n] (+)= X[m, :] · W[n, :] for decode shapes (a few activation rows). Bandwidth-bound by design: each warp owns
 /// one weight row and streams it once with 16-byte loads (8 values per lane), applying it to all M activation rows
@@ -37,14 +24,14 @@ public static class GemvKernel
     public const int MaxRows = 4;
     public const int WarpsPerGroup = 4;
 
-    public static void Kernel<TW>(TW w, ArrayView<float> x, ArrayView<float> y, GemvArgs a)
+    public static void Kernel<TW>(TW w, ArrayView<float> x, ArrayView<float> y, MatMulArgs a)
         where TW : struct, IWeightRows
     {
         // Grid-stride over rows (warp-uniform): CUDA launches a warp per row, the CPU emulator a few groups that loop.
         for (var n = Grid.IdxX * WarpsPerGroup + Group.IdxX / Warp.WarpSize; n < a.N; n += Grid.DimX * WarpsPerGroup) Row(w, x, y, a, n);
     }
 
-    private static void Row<TW>(TW w, ArrayView<float> x, ArrayView<float> y, GemvArgs a, int n)
+    private static void Row<TW>(TW w, ArrayView<float> x, ArrayView<float> y, MatMulArgs a, int n)
         where TW : struct, IWeightRows
     {
         var lane = Warp.LaneIdx;
@@ -117,7 +104,7 @@ public static class GemvKernel
     }
 
     /// <summary>s_m += W chunk · X[m, k..k+8) for the step's M activation rows.</summary>
-    private static void Accumulate(Vec8 wv, ArrayView<float> x, long k, GemvArgs a, ref float s0, ref float s1, ref float s2, ref float s3)
+    private static void Accumulate(Vec8 wv, ArrayView<float> x, long k, MatMulArgs a, ref float s0, ref float s1, ref float s2, ref float s3)
     {
         s0 += Dot8(wv, x, k);
         if (a.M > 1) s1 += Dot8(wv, x, a.Ldx + k);
@@ -129,7 +116,7 @@ public static class GemvKernel
         w.V0 * x[at] + w.V1 * x[at + 1] + w.V2 * x[at + 2] + w.V3 * x[at + 3] +
         w.V4 * x[at + 4] + w.V5 * x[at + 5] + w.V6 * x[at + 6] + w.V7 * x[at + 7];
 
-    internal static void Write(ArrayView<float> y, GemvArgs a, int m, int n, float s, float u)
+    internal static void Write(ArrayView<float> y, MatMulArgs a, int m, int n, float s, float u)
     {
         var at = (long)m * a.Ldy + n;
         if (a.Mode == MatMulMode.Add) y[at] += s;

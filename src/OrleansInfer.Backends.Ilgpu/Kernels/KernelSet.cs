@@ -12,9 +12,9 @@ internal sealed class KernelSet
 {
     public KernelSet(Accelerator a)
     {
-        GemvF32 = a.LoadStreamKernel<F32Rows, ArrayView<float>, ArrayView<float>, GemvArgs>(GemvKernel.Kernel);
-        GemvF16 = a.LoadStreamKernel<F16Rows, ArrayView<float>, ArrayView<float>, GemvArgs>(GemvKernel.Kernel);
-        GemvQ8 = a.LoadStreamKernel<Q8Rows, ArrayView<float>, ArrayView<float>, GemvArgs>(GemvKernel.Kernel);
+        GemvF32 = a.LoadStreamKernel<F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
+        GemvF16 = a.LoadStreamKernel<F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
+        GemvQ8 = a.LoadStreamKernel<Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
         TiledF32 = a.LoadStreamKernel<F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
         TiledF16 = a.LoadStreamKernel<F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
         TiledQ8 = a.LoadStreamKernel<Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
@@ -29,9 +29,9 @@ internal sealed class KernelSet
         BlockCopy = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, long, int>(BlockCopyKernel.Kernel);
     }
 
-    public Action<KernelConfig, F32Rows, ArrayView<float>, ArrayView<float>, GemvArgs> GemvF32 { get; }
-    public Action<KernelConfig, F16Rows, ArrayView<float>, ArrayView<float>, GemvArgs> GemvF16 { get; }
-    public Action<KernelConfig, Q8Rows, ArrayView<float>, ArrayView<float>, GemvArgs> GemvQ8 { get; }
+    public Action<KernelConfig, F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvF32 { get; }
+    public Action<KernelConfig, F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvF16 { get; }
+    public Action<KernelConfig, Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvQ8 { get; }
     public Action<KernelConfig, F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledF32 { get; }
     public Action<KernelConfig, F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledF16 { get; }
     public Action<KernelConfig, Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ8 { get; }

@@ -2,15 +2,17 @@ using ILGPU;
 
 namespace OrleansInfer.Backends.Ilgpu.Kernels;
 
+/// <summary>The shape of Y[m, n] (+)= X[m, :] · W[n, :], for the decode (GEMV) and the prefill (tiled) kernels.</summary>
 public struct MatMulArgs
 {
+    /// <summary>Activation rows (at most <see cref="GemvKernel.MaxRows"/> for the decode kernel).</summary>
     public int M;
     public int N;
     public int K;
     public int Ldx;
     public int Ldy;
 
-    /// <summary>Store or Add (SwiGLU is applied by <see cref="SwiGluKernel"/> after a Store of both halves).</summary>
+    /// <summary>Store, Add or (decode kernel) SwiGLU over W1/W3 row pairs; the tiled kernel leaves SwiGLU to <see cref="SwiGluKernel"/>.</summary>
     public MatMulMode Mode;
 }
 
