@@ -20,6 +20,7 @@ public static class CliApp
         root.Subcommands.Add(ModelCommand.Create(output, error));
         root.Subcommands.Add(BenchCommand.Create(output, error));
         root.Subcommands.Add(SiloCommand.Create(output, error));
+        root.Subcommands.Add(ClusterCommand.Create(output, error));
         return root;
     }
 

@@ -7,11 +7,15 @@ using Orleans.Configuration;
 namespace OrleansInfer.Client;
 
 /// <summary>
-/// Where a cluster is: "localhost" (gateway 30000), "localhost:PORT", or "redis://HOST:PORT[/CLUSTER_ID]" (the Redis
-/// membership table the silos use; the cluster id defaults to "orleans-infer").
+/// Where a cluster is: "localhost" (gateway 30000), "localhost:PORT[,PORT...]" (several local gateways), or
+/// "redis://HOST:PORT[/CLUSTER_ID]" (the Redis membership table the silos use, which lists every live gateway; the
+/// cluster id defaults to "orleans-infer").
 /// </summary>
-public sealed record ClusterEndpoint(string? Redis, int LocalGatewayPort, string ClusterId = "orleans-infer", string ServiceId = "orleans-infer")
+public sealed record ClusterEndpoint(string? Redis, IReadOnlyList<int> LocalGatewayPorts, string ClusterId = "orleans-infer", string ServiceId = "orleans-infer")
 {
+    /// <summary>How often the client re-reads the gateway list (a dead silo's gateway leaves it, a new one joins).</summary>
+    public static readonly TimeSpan GatewayListRefresh = TimeSpan.FromSeconds(2);
+
     public static ClusterEndpoint Parse(string text, string clusterId = "orleans-infer", string serviceId = "orleans-infer")
     {
         if (text.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
@@ -21,21 +25,27 @@ public sealed record ClusterEndpoint(string? Redis, int LocalGatewayPort, string
             var hostPort = slash < 0 ? rest : rest[..slash];
             if (slash >= 0) clusterId = rest[(slash + 1)..];
             if (hostPort.Length == 0 || clusterId.Length == 0) throw new FormatException($"'{text}' is not redis://HOST:PORT[/CLUSTER_ID]");
-            return new ClusterEndpoint(hostPort, 0, clusterId, serviceId);
+            return new ClusterEndpoint(hostPort, [], clusterId, serviceId);
         }
-        if (text == "localhost") return new ClusterEndpoint(null, 30000, clusterId, serviceId);
-        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) && int.TryParse(text["localhost:".Length..], out var port) && port is > 0 and < 65536)
-            return new ClusterEndpoint(null, port, clusterId, serviceId);
-        throw new FormatException($"'{text}' is not a cluster address (localhost, localhost:PORT or redis://HOST:PORT)");
+        if (text == "localhost") return new ClusterEndpoint(null, [30000], clusterId, serviceId);
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase))
+        {
+            var ports = text["localhost:".Length..].Split(',');
+            var parsed = ports.Select(p => int.TryParse(p, out var port) && port is > 0 and < 65536 ? port : -1).ToArray();
+            if (parsed.All(p => p > 0)) return new ClusterEndpoint(null, parsed, clusterId, serviceId);
+        }
+        throw new FormatException($"'{text}' is not a cluster address (localhost, localhost:PORT[,PORT...] or redis://HOST:PORT[/CLUSTER_ID])");
     }
 
-    /// <summary>A started Orleans client host connected to the cluster.</summary>
+    /// <summary>A started Orleans client host connected to the cluster; its <see cref="GatewayWatch"/> is a service of the host.</summary>
     public async Task<IHost> ConnectAsync(CancellationToken cancellationToken = default)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        var watch = new GatewayWatch();
+        builder.Services.AddSingleton(watch);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -43,8 +53,10 @@ public sealed record ClusterEndpoint(string? Redis, int LocalGatewayPort, string
                 o.ClusterId = ClusterId;
                 o.ServiceId = ServiceId;
             });
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefresh);
+            client.AddGatewayCountChangedHandler((_, e) => watch.OnGatewayCountChanged(e.NumberOfConnectedGateways, e.PreviousNumberOfConnectedGateways));
             if (Redis is not null) client.UseRedisClustering(Redis);
-            else client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, LocalGatewayPort));
+            else client.UseStaticClustering(LocalGatewayPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p)).ToArray());
         });
         var host = builder.Build();
         try
@@ -60,4 +72,8 @@ public sealed record ClusterEndpoint(string? Redis, int LocalGatewayPort, string
     }
 
     public static IClusterClient Client(IHost host) => host.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>A stream client over the connected host, watching its gateways.</summary>
+    public static ClusterStreamClient Streams(IHost host, ClusterStreamOptions? options = null) =>
+        new(Client(host), options, host.Services.GetService<GatewayWatch>());
 }

@@ -12,7 +12,6 @@ public static class ClusterModels
     {
         var catalog = grains.GetGrain<IModelCatalogGrain>(0);
         string[] models = [];
-        // Right after the silos start, workers register within a report period or two.
         // Right after the silos start, workers register within a report period or two; right after a failure the
         // catalog may be re-activating: retry for a few seconds.
         for (var wait = 100; wait <= 3200; wait *= 2)
@@ -36,7 +35,9 @@ public static class ClusterModels
     /// <summary>The tokenizer of <paramref name="modelId"/>, fetched from one of its workers.</summary>
     public static async Task<Tokenizer> TokenizerAsync(IGrainFactory grains, string modelId)
     {
-        var workers = await grains.GetGrain<IRouterGrain>(modelId).GetWorkers().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        var router = grains.GetGrain<IRouterGrain>(modelId);
+        await router.WaitForWorkers(1, TimeSpan.FromSeconds(10)).WaitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
+        var workers = await router.GetWorkers().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         Exception? last = null;
         foreach (var w in workers)
         {

@@ -1,10 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Runtime;
 using OrleansInfer.Grains.Placement;
+using OrleansInfer.Grains.Routing;
 using OrleansInfer.Grains.Workers;
 
 namespace OrleansInfer.Silo;
@@ -53,6 +56,8 @@ public static class OrleansInferSilo
     public static void AddServices(IServiceCollection services, SiloOptions options, RunnerFactory? runnerFactory = null)
     {
         services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(new RouterOptions { Policy = options.RoutingPolicy, PlacementWait = options.PlacementWait });
         services.AddSingleton(_ => new WorkerEngines(options, runnerFactory));
         services.AddSingleton<IWorkerEngines>(sp => sp.GetRequiredService<WorkerEngines>());
         services.AddSingleton<SiloReady>();
@@ -65,6 +70,8 @@ public static class OrleansInferSilo
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerLifecycle>();
         if (!configureClustering) return;
 
+        // A silo the cluster declared dead says so and exits (its supervisor restarts it under a new generation).
+        silo.Services.AddSingleton<IFatalErrorHandler, DeclaredDeadHandler>();
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = options.ClusterId;
@@ -86,10 +93,12 @@ public static class OrleansInferSilo
             case ClusteringKind.Redis:
                 silo.UseRedisClustering(options.Redis!);
                 silo.ConfigureEndpoints(IPAddress.Loopback, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+                silo.Services.AddHostedService<MembershipTableGuard>();
                 break;
             case ClusteringKind.Kubernetes:
                 silo.UseRedisClustering(options.Redis!);
                 silo.UseKubernetesHosting();
+                silo.Services.AddHostedService<MembershipTableGuard>();
                 break;
         }
     }

@@ -79,6 +79,15 @@ public sealed record SiloOptions
     /// <summary>Adds this delay to every engine step (failover drills and demos; 0 in production).</summary>
     public int StepDelayMs { get; set; }
 
+    /// <summary>The placement policy routers start with: kv-aware, least-loaded, round-robin or prefix-aware.</summary>
+    public string RoutingPolicy { get; set; } = "kv-aware";
+
+    /// <summary>How long a placement waits for a live worker (a router re-activating after its silo died) before NoWorkers.</summary>
+    public TimeSpan PlacementWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Consecutive failed engine steps after which a worker reports itself unhealthy and gets no placements.</summary>
+    public int MaxConsecutiveFailures { get; set; } = 3;
+
     public string ResolvedModelId => ModelId ?? System.IO.Path.GetFileNameWithoutExtension(Model ?? "model");
 
     /// <summary>Throws <see cref="SiloConfigurationException"/> naming the setting at fault.</summary>
@@ -108,6 +117,9 @@ public sealed record SiloOptions
         Require(Clustering == ClusteringKind.Localhost || !string.IsNullOrWhiteSpace(Redis), nameof(Redis), $"is required with {Clustering} clustering (HOST:PORT)");
         Require(DrainTimeout >= TimeSpan.Zero, nameof(DrainTimeout), $"must not be negative, got {DrainTimeout}");
         Require(StepDelayMs >= 0, nameof(StepDelayMs), $"must not be negative, got {StepDelayMs}");
+        Require(Grains.Routing.PlacementPolicies.Names.Contains(RoutingPolicy), nameof(RoutingPolicy), $"must be one of {string.Join(", ", Grains.Routing.PlacementPolicies.Names)}, got '{RoutingPolicy}'");
+        Require(PlacementWait >= TimeSpan.Zero, nameof(PlacementWait), $"must not be negative, got {PlacementWait}");
+        Require(MaxConsecutiveFailures >= 1, nameof(MaxConsecutiveFailures), $"must be at least 1, got {MaxConsecutiveFailures}");
         Require(!string.IsNullOrWhiteSpace(ClusterId), nameof(ClusterId), "must not be empty");
         Require(!ResolvedModelId.Contains('|'), nameof(ModelId), "must not contain '|'");
         return this;

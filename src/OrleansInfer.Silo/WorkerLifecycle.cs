@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansInfer.Abstractions;
+using OrleansInfer.Grains.Routing;
 using OrleansInfer.Grains.Workers;
 
 namespace OrleansInfer.Silo;
@@ -39,7 +40,7 @@ internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grai
             _keys = engines.Devices.Select(d => WorkerKeys.Format(address, d, engines.ModelId)).ToArray();
             foreach (var key in _keys)
             {
-                var worker = grains.GetGrain<IWorkerGrain>(key);
+                var worker = grains.GetGrain<IWorkerControl>(key);
                 await worker.Start();
                 await worker.ReportNow();
             }
@@ -61,8 +62,8 @@ internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grai
         {
             try
             {
-                await grains.GetGrain<IWorkerGrain>(key).Drain(options.DrainTimeout);
-                await grains.GetGrain<IRouterGrain>(engines.ModelId).Forget(key);
+                await grains.GetGrain<IWorkerControl>(key).Drain(options.DrainTimeout);
+                await grains.GetGrain<IRouterControl>(engines.ModelId).Forget(key);
             }
             catch (Exception e)
             {

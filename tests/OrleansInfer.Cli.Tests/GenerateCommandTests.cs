@@ -102,6 +102,25 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void APromptThatFailsGetsItsErrorInItsPlaceAndTheOthersAreWritten()
+    {
+        var path = Path.Combine(_folder, "mixed.jsonl");
+        var tooLong = string.Concat(Enumerable.Repeat("Once upon a time ", 60));
+        File.WriteAllLines(path, [JsonSerializer.Serialize("Once upon a time"), JsonSerializer.Serialize(tooLong), JsonSerializer.Serialize("Lily and Ben")]);
+        var r = CliRunner.Run("generate", "--model", SharedData.Stories260KGguf, "--prompts-file", path, "--temperature", "0", "--max-tokens", "8", "--json");
+        Assert.Equal(2, r.ExitCode); // the only failure is bad input
+        var lines = r.JsonLines;
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(8, lines[0].Ints("token_ids").Length);
+        Assert.Equal(1, lines[1].GetProperty("index").GetInt32());
+        Assert.Equal(tooLong, lines[1].GetProperty("prompt").GetString());
+        Assert.Equal("invalid_request", lines[1].GetProperty("error").GetProperty("type").GetString());
+        Assert.Contains("context", lines[1].GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(8, lines[2].Ints("token_ids").Length);
+        Assert.Contains("1 of 3 prompt(s) failed", r.Error);
+    }
+
+    [Fact]
     public void BadPromptsFileLineIsNamed()
     {
         var path = Path.Combine(_folder, "bad.jsonl");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using OrleansInfer.Abstractions;
+using OrleansInfer.Client;
 using OrleansInfer.Silo;
 using OrleansInfer.Testing;
 
@@ -24,7 +25,10 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
-    public static SiloOptions OptionsFor(string siloName, int stepDelayMs, TimeSpan? drainTimeout = null) => new()
+    /// <summary>Resilient streams through the fixture's cluster.</summary>
+    public ClusterStreamClient Streams { get; private set; } = null!;
+
+    public static SiloOptions OptionsFor(string siloName, int stepDelayMs, TimeSpan? drainTimeout = null, TimeSpan? placementWait = null) => new()
     {
         Model = SharedData.Stories260KGguf,
         ModelId = ModelId,
@@ -32,13 +36,15 @@ public sealed class ClusterFixture : IAsyncLifetime
         KvBlocks = BlocksBySilo[siloName],
         StepDelayMs = stepDelayMs,
         DrainTimeout = drainTimeout ?? TimeSpan.FromSeconds(5),
+        PlacementWait = placementWait ?? TimeSpan.FromSeconds(5),
     };
 
-    public static InProcessTestCluster Build(int stepDelayMs, TimeSpan? drainTimeout = null)
+    public static InProcessTestCluster Build(int stepDelayMs, TimeSpan? drainTimeout = null, TimeSpan? placementWait = null, int silos = 3,
+        Func<string, RunnerFactory?>? runners = null)
     {
-        var builder = new InProcessTestClusterBuilder(3);
-        builder.ConfigureSiloHost((silo, host) => OrleansInferSilo.AddServices(host.Services, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout)));
-        builder.ConfigureSilo((silo, siloBuilder) => OrleansInferSilo.ConfigureSilo(siloBuilder, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout), configureClustering: false));
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.ConfigureSiloHost((silo, host) => OrleansInferSilo.AddServices(host.Services, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout, placementWait), runners?.Invoke(silo.SiloName)));
+        builder.ConfigureSilo((silo, siloBuilder) => OrleansInferSilo.ConfigureSilo(siloBuilder, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout, placementWait), configureClustering: false));
         return builder.Build();
     }
 
@@ -46,6 +52,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         Cluster = Build(stepDelayMs: 3);
         await Cluster.DeployAsync();
+        Streams = new ClusterStreamClient(Cluster.Client);
         var ready = await Cluster.Client.GetGrain<IRouterGrain>(ModelId).WaitForWorkers(3, TimeSpan.FromSeconds(30));
         if (!ready) throw new TimeoutException("expected 3 workers to report to the router within 30 s");
     }

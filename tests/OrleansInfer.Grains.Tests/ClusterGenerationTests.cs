@@ -1,5 +1,7 @@
 using OrleansInfer.Abstractions;
 using OrleansInfer.Engine.Core;
+using OrleansInfer.Grains.Routing;
+using OrleansInfer.Grains.Workers;
 using OrleansInfer.Testing;
 
 namespace OrleansInfer.Grains.Tests;
@@ -28,7 +30,7 @@ public sealed class ClusterGenerationTests(ClusterFixture fixture)
     public async Task ReferencePromptsAreServedWhereTheMostKvIs()
     {
         var cases = SharedData.Reference.Cases;
-        var results = await Task.WhenAll(cases.Select(c => Streams.Collect(Grains.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(c.PromptTokenIds)))));
+        var results = await Task.WhenAll(cases.Select(c => Streams.Collect(fixture.Streams.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(c.PromptTokenIds)))));
         var primary = ClusterFixture.WorkerKeyOf(fixture.Cluster, "Silo_0");
         for (var i = 0; i < cases.Count; i++)
         {
@@ -43,22 +45,22 @@ public sealed class ClusterGenerationTests(ClusterFixture fixture)
     public async Task CancellingAStreamFreesTheRemoteWorkersBlocks()
     {
         var key = ClusterFixture.WorkerKeyOf(fixture.Cluster, "Silo_2");
-        var worker = Grains.GetGrain<IWorkerGrain>(key);
+        var worker = Grains.GetGrain<IWorkerControl>(key);
         Assert.True(await worker.WaitForIdle(TimeSpan.FromSeconds(20)), "expected the worker to be idle before the test");
-        var baseline = (await worker.GetLoad()).FreeBlocks;
+        var baseline = (await Grains.GetGrain<IWorkerGrain>(key).GetLoad()).FreeBlocks;
         Assert.Equal(16, baseline);
 
         using var cts = new CancellationTokenSource();
         var seen = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (var _ in Grains.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(SharedData.Reference.Cases[0].PromptTokenIds, 100, ignoreEos: true), cts.Token, pinnedWorker: key))
+            await foreach (var _ in fixture.Streams.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(SharedData.Reference.Cases[0].PromptTokenIds, 100, ignoreEos: true), cts.Token, pinnedWorker: key))
             {
                 if (++seen == 3) cts.Cancel();
             }
         });
         Assert.True(await worker.WaitForIdle(TimeSpan.FromSeconds(20)), "expected the cancelled request to leave the worker within 20 s");
-        Assert.Equal(baseline, (await worker.GetLoad()).FreeBlocks);
+        Assert.Equal(baseline, (await Grains.GetGrain<IWorkerGrain>(key).GetLoad()).FreeBlocks);
     }
 
     [Fact]
@@ -83,11 +85,10 @@ public sealed class ClusterGenerationTests(ClusterFixture fixture)
         engine.StepCompleted += Hold;
         try
         {
-            var streams = prompts.Select(p => Streams.Collect(Grains.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(p, 20, ignoreEos: true), pinnedWorker: small))).ToArray();
+            var streams = prompts.Select(p => Streams.Collect(fixture.Streams.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(p, 20, ignoreEos: true), pinnedWorker: small))).ToArray();
             await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            var worker = Grains.GetGrain<IWorkerGrain>(small);
-            await worker.ReportNow();
-            await Grains.GetGrain<IRouterGrain>(ClusterFixture.ModelId).Rebalance();
+            await Grains.GetGrain<IWorkerControl>(small).ReportNow();
+            await Grains.GetGrain<IRouterControl>(ClusterFixture.ModelId).Rebalance();
             release.Set();
 
             var results = await Task.WhenAll(streams);
@@ -106,11 +107,11 @@ public sealed class ClusterGenerationTests(ClusterFixture fixture)
     public async Task AnInvalidRequestIsRejectedNamingTheProblem()
     {
         var tooLong = Enumerable.Repeat(5, 200).ToArray();
-        var e = await Assert.ThrowsAsync<ClusterRejectedException>(() => Streams.Collect(Grains.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(tooLong))));
+        var e = await Assert.ThrowsAsync<ClusterRejectedException>(() => Streams.Collect(fixture.Streams.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(tooLong))));
         Assert.Equal(ClusterRejection.InvalidRequest, e.Reason);
 
         var badTemperature = Streams.Greedy([1, 2, 3]) with { Sampling = new SamplingSpec { Temperature = -1 } };
-        var bad = await Assert.ThrowsAsync<ClusterRejectedException>(() => Streams.Collect(Grains.GenerateAsync(ClusterFixture.ModelId, badTemperature)));
+        var bad = await Assert.ThrowsAsync<ClusterRejectedException>(() => Streams.Collect(fixture.Streams.GenerateAsync(ClusterFixture.ModelId, badTemperature)));
         Assert.Equal(ClusterRejection.InvalidRequest, bad.Reason);
         Assert.Contains("temperature", bad.Message);
     }

@@ -1,4 +1,6 @@
 using OrleansInfer.Abstractions;
+using OrleansInfer.Client;
+using OrleansInfer.Grains.Routing;
 
 namespace OrleansInfer.Grains.Tests;
 
@@ -18,13 +20,13 @@ public sealed class FailoverTests
         await cluster.DeployAsync();
         var router = cluster.Client.GetGrain<IRouterGrain>(ClusterFixture.ModelId);
         Assert.True(await router.WaitForWorkers(3, TimeSpan.FromSeconds(30)), "expected 3 workers within 30 s");
-        await router.SetPolicy("round-robin");
+        await cluster.Client.GetGrain<IRouterControl>(ClusterFixture.ModelId).SetPolicy("round-robin");
 
         // Every stream must have delivered a few tokens before the silo goes.
         var flowing = prompts.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var firstWorker = new string?[prompts.Length];
         var streams = prompts.Select((p, i) => Streams.Collect(
-            Intercept(cluster.Client.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(p)), i, firstWorker),
+            Intercept(new ClusterStreamClient(cluster.Client).GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(p)), i, firstWorker),
             n => { if (n == 5) flowing[i].TrySetResult(); })).ToArray();
         await Task.WhenAll(flowing.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(60));
 

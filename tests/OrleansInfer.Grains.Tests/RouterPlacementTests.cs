@@ -1,5 +1,6 @@
 using OrleansInfer.Abstractions;
 using OrleansInfer.Engine.KvCache;
+using OrleansInfer.Grains.Routing;
 
 namespace OrleansInfer.Grains.Tests;
 
@@ -10,29 +11,16 @@ namespace OrleansInfer.Grains.Tests;
 [Collection(nameof(ClusterCollection))]
 public sealed class RouterPlacementTests(ClusterFixture fixture)
 {
-    private static WorkerLoad Load(string key, int total, int free, int running = 0, int waiting = 0, int queued = 0, ulong[]? prefixes = null, bool draining = false) => new()
-    {
-        WorkerKey = key,
-        ModelId = "m",
-        BlockSize = 16,
-        TotalBlocks = total,
-        FreeBlocks = free,
-        BytesPerBlock = 1024,
-        RunningRequests = running,
-        WaitingRequests = waiting,
-        QueuedBlocks = queued,
-        PrefixHashes = prefixes ?? [],
-        ContextLength = 512,
-        Draining = draining,
-        Sequence = 1,
-    };
+    private static WorkerLoad Load(string key, int total, int free, int running = 0, int waiting = 0, int queued = 0, ulong[]? prefixes = null, bool draining = false) =>
+        PlayedWorkers.Load(key, total, free, running, waiting, queued, prefixes, draining);
 
     private async Task<IRouterGrain> Router(string policy, params WorkerLoad[] loads)
     {
-        var router = fixture.Cluster.Client.GetGrain<IRouterGrain>($"placement-{Guid.NewGuid():N}");
-        await router.SetPolicy(policy);
-        foreach (var l in loads) await router.ReportLoad(l);
-        return router;
+        var id = $"placement-{Guid.NewGuid():N}";
+        var control = fixture.Cluster.Client.GetGrain<IRouterControl>(id);
+        await control.SetPolicy(policy);
+        foreach (var l in loads) await control.ReportLoad(l);
+        return fixture.Cluster.Client.GetGrain<IRouterGrain>(id);
     }
 
     private static PlacementRequest Request(int prompt, int maxTokens, params string[] exclude) =>
@@ -104,9 +92,11 @@ public sealed class RouterPlacementTests(ClusterFixture fixture)
     [Fact]
     public async Task ARouterWithoutWorkersSaysSo()
     {
-        var router = fixture.Cluster.Client.GetGrain<IRouterGrain>($"empty-{Guid.NewGuid():N}");
+        var id = $"empty-{Guid.NewGuid():N}";
+        var router = fixture.Cluster.Client.GetGrain<IRouterGrain>(id);
         var e = await Assert.ThrowsAsync<ClusterRejectedException>(() => router.Place(Request(4, 4)));
         Assert.Equal(ClusterRejection.NoWorkers, e.Reason);
-        await Assert.ThrowsAsync<ArgumentException>(() => router.SetPolicy("random"));
+        Assert.Contains("waited 5 s", e.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Cluster.Client.GetGrain<IRouterControl>(id).SetPolicy("random"));
     }
 }

@@ -2,18 +2,22 @@ using System.Diagnostics;
 
 namespace OrleansInfer.Silo.Tests;
 
-/// <summary>An orleans-infer child process whose output lines are collected as they come; waits say what they expected.</summary>
+/// <summary>A child process (orleans-infer, redis-server) whose output lines are collected as they come; waits say what they expected.</summary>
 public sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Seen)> _waiters = [];
 
-    public ChildProcess(string name, params string[] args)
+    /// <summary>Runs `orleans-infer` (the CLI built beside the tests) with <paramref name="args"/>.</summary>
+    public ChildProcess(string name, params string[] args) : this(name, "dotnet", [Path.Combine(AppContext.BaseDirectory, "orleans-infer.dll"), .. args])
+    {
+    }
+
+    public ChildProcess(string name, string fileName, IEnumerable<string> args)
     {
         Name = name;
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-infer.dll"));
+        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Add("out", e.Data);
@@ -26,6 +30,11 @@ public sealed class ChildProcess : IDisposable
     public string Name { get; }
 
     public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Output lines (stdout and stderr) matching <paramref name="match"/>.</summary>
+    public int Count(Func<string, bool> match) => Lines.Count(l => match(l[5..]));
 
     public string Output => string.Join('\n', Lines.Where(l => l.StartsWith("out: ", StringComparison.Ordinal)).Select(l => l[5..]));
 
@@ -79,6 +88,12 @@ public sealed class ChildProcess : IDisposable
         }
         _process.WaitForExit(); // drains the output readers
         return _process.ExitCode;
+    }
+
+    /// <summary>Sends a POSIX signal (SIGSTOP, SIGCONT...).</summary>
+    public void Signal(int signal)
+    {
+        if (Signals.Send(_process.Id, signal) != 0) throw new InvalidOperationException($"{Name}: kill({_process.Id}, {signal}) failed");
     }
 
     /// <summary>SIGKILL: no drain, no goodbye.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OrleansInfer.Abstractions;
+using OrleansInfer.Client;
 using OrleansInfer.Engine.Baselines;
 using OrleansInfer.Engine.Core;
 using OrleansInfer.Silo;
@@ -13,13 +14,13 @@ namespace OrleansInfer.Cli.Bench;
 public static class ClusterThroughputBench
 {
     /// <summary>
-    /// Runs the workload through <paramref name="grains"/> after a short warm-up; <paramref name="engines"/> (the
+    /// Runs the workload through <paramref name="streams"/> after a short warm-up; <paramref name="engines"/> (the
     /// in-process silo's) gives KV utilization, which a remote cluster does not expose (NaN then).
     /// </summary>
-    public static async Task<ThroughputStats> RunAsync(IGrainFactory grains, string modelId, IReadOnlyList<WorkloadRequest> workload, WorkerEngines? engines)
+    public static async Task<ThroughputStats> RunAsync(ClusterStreamClient streams, string modelId, IReadOnlyList<WorkloadRequest> workload, WorkerEngines? engines)
     {
         var warmup = workload.Take(Math.Min(4, workload.Count)).Select(w => w with { Prompt = w.Prompt[..Math.Min(w.Prompt.Length, 32)], OutputTokens = Math.Min(w.OutputTokens, 8) }).ToList();
-        await Send(grains, modelId, warmup);
+        await Send(streams, modelId, warmup);
 
         double utilization = 0, sequences = 0;
         long steps = 0;
@@ -38,7 +39,7 @@ public static class ClusterThroughputBench
         try
         {
             var clock = Stopwatch.StartNew();
-            var outputTokens = await Send(grains, modelId, workload);
+            var outputTokens = await Send(streams, modelId, workload);
             var elapsed = clock.Elapsed.TotalSeconds;
             var stepsSeen = Math.Max(1, steps);
             return new ThroughputStats(workload.Count, elapsed, workload.Sum(w => (long)w.Prompt.Length), outputTokens,
@@ -51,7 +52,7 @@ public static class ClusterThroughputBench
     }
 
     /// <summary>Every request at once, greedy, exactly its output length; returns the tokens received.</summary>
-    private static async Task<long> Send(IGrainFactory grains, string modelId, IReadOnlyList<WorkloadRequest> workload)
+    private static async Task<long> Send(ClusterStreamClient streams, string modelId, IReadOnlyList<WorkloadRequest> workload)
     {
         var counts = await Task.WhenAll(workload.Select(async w =>
         {
@@ -62,7 +63,7 @@ public static class ClusterThroughputBench
                 Sampling = new SamplingSpec { Temperature = 0, MaxTokens = w.OutputTokens, IgnoreEos = true },
             };
             long n = 0;
-            await foreach (var chunk in grains.GenerateAsync(modelId, request)) n += chunk.TokenIds.Length;
+            await foreach (var chunk in streams.GenerateAsync(modelId, request)) n += chunk.TokenIds.Length;
             return n;
         }));
         return counts.Sum();

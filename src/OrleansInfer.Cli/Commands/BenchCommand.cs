@@ -96,13 +96,13 @@ internal static class BenchCommand
         await using var connection = await ClusterConnection.OpenAsync(cluster, inProcess, error, ct);
         var grains = connection.Grains;
         var modelId = inProcess?.ResolvedModelId ?? await ClusterModels.ResolveAsync(grains, model, ct);
-        var workers = await grains.GetGrain<IRouterGrain>(modelId).GetWorkers();
         var vocab = (await ClusterModels.TokenizerAsync(grains, modelId)).VocabularySize;
+        var workers = await grains.GetGrain<IRouterGrain>(modelId).GetWorkers();
         var context = workers.Length == 0 ? int.MaxValue : workers.Min(w => w.ContextLength);
         {
             if (workload.InputLength.Max + workload.OutputLength.Max > context)
                 throw new CliException($"the longest request ({workload.InputLength.Max} + {workload.OutputLength.Max} tokens) exceeds the model's context of {context}");
-            var stats = await ClusterThroughputBench.RunAsync(grains, modelId, workload.Build(vocab), connection.Engines);
+            var stats = await ClusterThroughputBench.RunAsync(connection.Streams, modelId, workload.Build(vocab), connection.Engines);
             var line = Json.Object(w =>
             {
                 w.WriteString("engine", "orleans-infer");

@@ -1,29 +1,31 @@
 using OrleansInfer.Abstractions;
+using OrleansInfer.Cli.Generation;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Client;
 using OrleansInfer.Engine.Generation;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Sampling;
-using OrleansInfer.Grains.Workers;
+using OrleansInfer.Grains.Mapping;
 
 namespace OrleansInfer.Cli.Commands;
 
 /// <summary>
 /// `generate --cluster ...`: the prompts go through the router of a cluster as an Orleans client, all at once; the
-/// results have the same form as local generation. Workers that hand requests off or die are recovered from
-/// transparently; stderr notes where each prompt started, failed and resumed.
+/// results have the same form as local generation and are written as soon as those before them are. Workers that
+/// hand requests off or die, and gateways that go, are recovered from transparently; stderr notes where each prompt
+/// started, failed and resumed.
 /// </summary>
 internal static class ClusterGenerate
 {
-    public static async Task<IReadOnlyList<GenerationResult>> RunAsync(ClusterConnection cluster, string label, string? modelId, IReadOnlyList<string> prompts,
-        SamplingParams sampling, TextWriter error, Action<int, TokenChunk>? onChunk, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ClusterConnection cluster, string label, string? modelId, IReadOnlyList<string> prompts,
+        SamplingParams sampling, bool asJson, TextWriter output, TextWriter error, CancellationToken ct)
     {
         var grains = cluster.Grains;
         string model;
         Model.Tokenization.Tokenizer tokenizer;
         try
         {
-            model = await ClusterModels.ResolveAsync(grains, modelId, cancellationToken);
+            model = await ClusterModels.ResolveAsync(grains, modelId, ct);
             tokenizer = await ClusterModels.TokenizerAsync(grains, model);
         }
         catch (InvalidOperationException e)
@@ -32,72 +34,54 @@ internal static class ClusterGenerate
         }
         error.WriteLine($"[cluster] {label}: model '{model}'");
 
-        var spec = WireMapping.ToWire(sampling);
-        var tasks = prompts.Select((prompt, i) => Run(grains, model, i, tokenizer.Encode(prompt, addSpecial: true, parseSpecial: true), spec, error, onChunk, cancellationToken)).ToList();
-        try
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var spec = SamplingMapping.ToWire(sampling);
+        var log = new ClusterStreamLog(error);
+        int exitCode;
+        long generated;
+        if (!asJson && prompts.Count == 1 && sampling.Streams && sampling.N == 1)
         {
-            return await Task.WhenAll(tasks);
+            var request = Request(tokenizer.Encode(prompts[0], addSpecial: true, parseSpecial: true), spec);
+            (exitCode, generated) = await StreamedText.WriteAsync(prompts[0], Pieces(cluster.Streams, model, request, log, ct), output, error);
         }
-        catch (ClusterRejectedException e)
+        else
         {
-            throw new CliException($"rejected by the cluster ({e.Reason}): {e.Message}", e.Reason == ClusterRejection.InvalidRequest ? ExitCodes.Usage : ExitCodes.Failure);
+            var results = prompts.Select((p, i) => Run(cluster.Streams, model, i, tokenizer.Encode(p, addSpecial: true, parseSpecial: true), spec, log, ct)).ToList();
+            (exitCode, generated) = await OrderedResultWriter.WriteAsync(prompts, results, asJson, output, error);
+        }
+        error.WriteLine($"[{prompts.Count} prompt(s), {generated} tokens in {clock.Elapsed.TotalSeconds:F2} s through the cluster]");
+        return exitCode;
+    }
+
+    private static GenerateRequest Request(int[] tokens, SamplingSpec spec) => new() { RequestId = Guid.NewGuid().ToString("N"), PromptTokens = tokens, Sampling = spec };
+
+    private static async IAsyncEnumerable<(string, int)> Pieces(ClusterStreamClient streams, string model, GenerateRequest request, ClusterStreamLog log,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var watcher = log.For(0);
+        await foreach (var chunk in streams.GenerateAsync(model, request, ct, onRecovery: watcher.Recovered))
+        {
+            watcher.Received(chunk);
+            yield return (chunk.Text, chunk.TokenIds.Length);
         }
     }
 
-    private static async Task<GenerationResult> Run(IGrainFactory grains, string model, int index, int[] tokens, SamplingSpec spec,
-        TextWriter error, Action<int, TokenChunk>? onChunk, CancellationToken ct)
+    private static async Task<GenerationResult> Run(ClusterStreamClient streams, string model, int index, int[] tokens, SamplingSpec spec, ClusterStreamLog log, CancellationToken ct)
     {
-        var request = new GenerateRequest { RequestId = Guid.NewGuid().ToString("N"), PromptTokens = tokens, Sampling = spec };
-        var outputs = new SortedDictionary<int, Output>();
-        string? worker = null;
-        var received = 0;
+        await Task.Yield(); // every prompt starts at once; the caller writes results in order
+        var outputs = new SortedDictionary<int, ClusterOutput>();
+        var watcher = log.For(index);
         UsageReport? usage = null;
-
-        void Recovering(string failed, Exception e)
+        await foreach (var chunk in streams.GenerateAsync(model, Request(tokens, spec), ct, onRecovery: watcher.Recovered))
         {
-            lock (error) error.WriteLine($"[cluster] prompt {index}: worker {failed} failed after {received} token(s) ({e.GetType().Name}: {e.Message.Split('\n')[0]}); resuming elsewhere");
-        }
-
-        await foreach (var chunk in grains.GenerateAsync(model, request, ct, onRecovery: Recovering))
-        {
-            if (chunk.Worker != worker)
-            {
-                lock (error) error.WriteLine(worker is null ? $"[cluster] prompt {index}: first token from worker {chunk.Worker}" : $"[cluster] prompt {index}: resumed on worker {chunk.Worker} after {received} token(s)");
-                worker = chunk.Worker;
-            }
-            if (!outputs.TryGetValue(chunk.Index, out var o)) outputs[chunk.Index] = o = new Output();
+            watcher.Received(chunk);
+            if (!outputs.TryGetValue(chunk.Index, out var o)) outputs[chunk.Index] = o = new ClusterOutput();
             o.Add(chunk);
-            received += chunk.TokenIds.Length;
             usage = chunk.Usage ?? usage;
-            onChunk?.Invoke(index, chunk);
         }
         var results = outputs.Select(kv => kv.Value.Build(kv.Key)).ToList();
         return new GenerationResult(tokens, results, usage is null
             ? new UsageInfo(tokens.Length, results.Sum(r => r.TokenIds.Length), 0)
             : new UsageInfo(usage.PromptTokens, usage.CompletionTokens, usage.CachedPromptTokens));
-    }
-
-    /// <summary>One output's chunks added up.</summary>
-    private sealed class Output
-    {
-        private readonly List<int> _tokens = [];
-        private readonly System.Text.StringBuilder _text = new();
-        private List<TokenLogprobs>? _logprobs;
-        private FinishReason _finish = FinishReason.Length;
-        private double _cumulative;
-
-        public void Add(TokenChunk c)
-        {
-            _tokens.AddRange(c.TokenIds);
-            _text.Append(c.Text);
-            if (c.FinishReason == "stop") _finish = FinishReason.Stop;
-            foreach (var l in c.Logprobs ?? [])
-            {
-                (_logprobs ??= []).Add(new TokenLogprobs(l.TokenId, l.Logprob, l.TopTokenIds.Zip(l.TopLogprobs, (t, p) => new TokenLogprob(t, p)).ToArray()));
-                _cumulative += l.Logprob;
-            }
-        }
-
-        public GenerationOutput Build(int index) => new(index, [.. _tokens], _text.ToString(), _finish, _cumulative, _logprobs);
     }
 }

@@ -34,8 +34,9 @@ internal static class SiloCommand
         var clusterId = new Option<string?>("--cluster-id") { Description = "Cluster id (default orleans-infer)" };
         var drain = new Option<double?>("--drain-timeout") { Description = "Seconds a stopping silo lets running requests finish before moving them" };
         var stepDelay = new Option<int?>("--step-delay-ms") { Description = "Slow every engine step by this many ms (failover drills, demos)" };
+        var policy = new Option<string?>("--routing-policy") { Description = "Placement policy of the routers: kv-aware (default), least-loaded, round-robin, prefix-aware" };
         var command = new Command("silo", "Run a silo of the OrleansInfer cluster");
-        foreach (var o in new Option[] { model, tokenizer, modelId, backend, workers, threads, kvBlocks, blockSize, batched, seqs, clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay })
+        foreach (var o in new Option[] { model, tokenizer, modelId, backend, workers, threads, kvBlocks, blockSize, batched, seqs, clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay, policy })
             command.Options.Add(o);
 
         command.SetAction(async (r, ct) =>
@@ -68,6 +69,7 @@ internal static class SiloCommand
                     if (r.GetValue(clusterId) is { } ci) o.ClusterId = ci;
                     if (r.GetValue(drain) is { } d) o.DrainTimeout = TimeSpan.FromSeconds(d);
                     if (r.GetValue(stepDelay) is { } sd) o.StepDelayMs = sd;
+                    if (r.GetValue(policy) is { } rp) o.RoutingPolicy = rp;
                 });
             }
             catch (SiloConfigurationException e)

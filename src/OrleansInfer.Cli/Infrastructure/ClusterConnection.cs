@@ -9,11 +9,14 @@ namespace OrleansInfer.Cli.Infrastructure;
 /// What "--cluster" names, opened: a one-silo localhost cluster started in this process ("in-process", with the
 /// given silo options; its engines are reachable for statistics), or a running cluster reached as a client.
 /// </summary>
-internal sealed class ClusterConnection(IHost host, IGrainFactory grains, WorkerEngines? engines) : IAsyncDisposable
+internal sealed class ClusterConnection(IHost host, IGrainFactory grains, ClusterStreamClient streams, WorkerEngines? engines) : IAsyncDisposable
 {
     public const string InProcess = "in-process";
 
     public IGrainFactory Grains { get; } = grains;
+
+    /// <summary>Resilient streams through this cluster (watching the client's gateways when it has any).</summary>
+    public ClusterStreamClient Streams { get; } = streams;
 
     /// <summary>The in-process silo's engines; null for a remote cluster.</summary>
     public WorkerEngines? Engines { get; } = engines;
@@ -27,7 +30,8 @@ internal sealed class ClusterConnection(IHost host, IGrainFactory grains, Worker
             var silo = OrleansInferSilo.Build(inProcess);
             await silo.StartAsync(ct);
             await silo.Services.GetRequiredService<SiloReady>().Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);
-            return new ClusterConnection(silo, silo.Services.GetRequiredService<IClusterClient>(), silo.Services.GetRequiredService<WorkerEngines>());
+            var grains = silo.Services.GetRequiredService<IClusterClient>();
+            return new ClusterConnection(silo, grains, new ClusterStreamClient(grains), silo.Services.GetRequiredService<WorkerEngines>());
         }
 
         ClusterEndpoint endpoint;
@@ -42,7 +46,7 @@ internal sealed class ClusterConnection(IHost host, IGrainFactory grains, Worker
         try
         {
             var client = await endpoint.ConnectAsync(ct);
-            return new ClusterConnection(client, ClusterEndpoint.Client(client), null);
+            return new ClusterConnection(client, ClusterEndpoint.Client(client), ClusterEndpoint.Streams(client), null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

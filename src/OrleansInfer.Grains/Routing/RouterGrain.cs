@@ -1,83 +1,71 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Runtime;
 using OrleansInfer.Abstractions;
+using OrleansInfer.Grains.Catalog;
+using OrleansInfer.Grains.Workers;
 
 namespace OrleansInfer.Grains.Routing;
 
 /// <summary>
-/// Places a model's requests on its workers from the load they push (no remote call while placing), rejects what
-/// no worker can take, and moves waiting work from a worker short of KV to one with room. Reentrant: every
-/// method changes state before its first await, so interleaving is safe.
+/// Places a model's requests on its workers from the load they push (no remote call while placing), refuses what no
+/// worker can take, and moves waiting work from a worker short of KV to one with room. It holds no durable state: a
+/// new activation (its silo died) rebuilds its view from the catalog's workers at once and from their reports within
+/// a report period, and a placement waits a bounded time for a live worker before refusing. Reentrant: every method
+/// changes state between awaits only.
 /// </summary>
 [Reentrant]
-public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGrain
+public sealed class RouterGrain(IClusterMembershipService membership, ILocalSiloDetails silo, RouterOptions options, TimeProvider time, ILogger<RouterGrain> logger)
+    : Grain, IRouterGrain, IRouterControl
 {
-    /// <summary>A worker silent for this long is considered gone.</summary>
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(2);
-
-    /// <summary>Requests a worker may queue (waiting plus in flight) when it has no KV room, unless it reports its own bound.</summary>
-    public const int DefaultMaxQueuePerWorker = 16;
-
     private static readonly TimeSpan RebalanceEvery = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan RebuildCallTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly Dictionary<string, WorkerView> _workers = new(StringComparer.Ordinal);
-    private readonly List<(int Count, TaskCompletionSource<bool> Done)> _waiters = [];
-    private IPlacementPolicy _policy = new KvAwarePolicy();
-    private long _nextTicket;
+    private readonly WorkerTable _table = new(membership, options);
+    private IPlacementPolicy _policy = PlacementPolicies.Create(options.Policy);
     private DateTime _lastRebalance;
     private bool _rebalancing;
 
-    private static DateTime Now => DateTime.UtcNow;
+    private string ModelId => this.GetPrimaryKeyString();
 
-    public Task<PlacementDecision> Place(PlacementRequest request)
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var now = Now;
-        var candidates = _workers.Values
-            .Where(w => !w.Load.Draining && now - w.ReceivedAt <= StaleAfter && !request.Exclude.Contains(w.Key))
-            .ToList();
-        if (candidates.Count == 0)
-            throw new ClusterRejectedException(ClusterRejection.NoWorkers, $"no live worker serves model '{this.GetPrimaryKeyString()}'");
-        var tokens = request.PromptTokens.Length + request.ResumedTokens;
-        candidates.RemoveAll(w => tokens >= w.Load.ContextLength);
-        if (candidates.Count == 0)
-            throw new ClusterRejectedException(ClusterRejection.InvalidRequest, $"{tokens} tokens do not fit the context of any worker");
-
-        var fits = candidates.Where(w => w.EffectiveFreeBlocks >= w.BlocksNeeded(request)).ToList();
-        WorkerView chosen;
-        if (fits.Count > 0)
-        {
-            chosen = _policy.Choose(fits, request);
-        }
-        else
-        {
-            // No room anywhere now: queue where the queue is shortest, within a bound; beyond it, refuse.
-            var queueable = candidates.Where(w => w.Queue < QueueLimit(w) && w.BlocksNeeded(request) <= w.Load.TotalBlocks).ToList();
-            if (queueable.Count == 0)
-                throw new ClusterRejectedException(ClusterRejection.NoCapacity,
-                    $"the cluster is full: none of {candidates.Count} worker(s) has KV room for {request.PromptTokens.Length} prompt + {request.MaxTokens} new tokens, and their queues are full");
-            chosen = queueable.OrderBy(w => w.Queue).ThenByDescending(w => w.EffectiveFreeBlocks).ThenBy(w => w.Key, StringComparer.Ordinal).First();
-        }
-
-        var ticket = ++_nextTicket;
-        chosen.Reserve(ticket, chosen.BlocksNeeded(request), now);
-        return Task.FromResult(new PlacementDecision(chosen.Key, ticket));
+        this.RegisterGrainTimer(static (self, _) => self.EvictQuietly(), this,
+            new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
+        // Not awaited: placements already wait for live workers, and the catalog may sit on a dead silo for a while.
+        _ = RebuildFromCatalog();
+        return Task.CompletedTask;
     }
+
+    public async Task<PlacementDecision> Place(PlacementRequest request)
+    {
+        var candidates = Candidates(request);
+        if (candidates.Count == 0 && _table.Live(Now).Count == 0 && await _table.WaitForLive(1, options.PlacementWait, Now))
+            candidates = Candidates(request);
+        if (candidates.Count == 0)
+        {
+            var live = _table.Live(Now).Count;
+            throw new ClusterRejectedException(ClusterRejection.NoWorkers, live == 0
+                ? $"no live worker serves model '{ModelId}' (waited {options.PlacementWait.TotalSeconds:0.#} s)"
+                : $"all {live} live worker(s) of model '{ModelId}' are excluded by the request");
+        }
+
+        var chosen = PlacementPlanner.Choose(candidates, request, _policy);
+        var ticket = Random.Shared.NextInt64(1, long.MaxValue);
+        chosen.Reserve(ticket, chosen.BlocksNeeded(request), Now);
+        return new PlacementDecision(chosen.Key, ticket);
+    }
+
+    private List<WorkerView> Candidates(PlacementRequest request) =>
+        _table.Live(Now).Where(w => Array.IndexOf(request.Exclude, w.Key) < 0).ToList();
 
     public Task ReportLoad(WorkerLoad load)
     {
         var now = Now;
-        if (_workers.TryGetValue(load.WorkerKey, out var view)) view.Update(load, now);
-        else if (!load.Draining) _workers[load.WorkerKey] = new WorkerView(load, now); // a forgotten worker stays forgotten
-        else return Task.CompletedTask;
-
-        for (var i = _waiters.Count - 1; i >= 0; i--)
-        {
-            if (LiveCount(now) < _waiters[i].Count) continue;
-            _waiters[i].Done.TrySetResult(true);
-            _waiters.RemoveAt(i);
-        }
-
-        if (load.WaitingRequests > 0 && now - _lastRebalance >= RebalanceEvery && !_rebalancing)
+        var view = _table.Update(load, now);
+        if (view is not null && load.WaitingRequests > 0 && now - _lastRebalance >= RebalanceEvery && !_rebalancing)
         {
             _lastRebalance = now;
             _ = RebalanceQuietly();
@@ -87,12 +75,19 @@ public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGra
 
     public Task Forget(string workerKey)
     {
-        _workers.Remove(workerKey);
+        _table.Forget(workerKey);
         return Task.CompletedTask;
     }
 
-    public Task<WorkerLoad[]> GetWorkers() =>
-        Task.FromResult(_workers.Values.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => w.Load).ToArray());
+    public Task<WorkerLoad[]> GetWorkers() => Task.FromResult(_table.Live(Now).OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => w.Load).ToArray());
+
+    public Task<RouterStatus> GetStatus() => Task.FromResult(new RouterStatus
+    {
+        ModelId = ModelId,
+        Silo = silo.SiloAddress.ToParsableString(),
+        Policy = _policy.Name,
+        Workers = _table.Visible(Now).Select(w => w.Load).ToArray(),
+    });
 
     public Task SetPolicy(string policy)
     {
@@ -100,43 +95,15 @@ public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGra
         return Task.CompletedTask;
     }
 
-    public async Task<bool> WaitForWorkers(int count, TimeSpan timeout)
+    public Task Deactivate()
     {
-        if (LiveCount(Now) >= count) return true;
-        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _waiters.Add((count, done));
-        var finished = await Task.WhenAny(done.Task, Task.Delay(timeout));
-        if (finished == done.Task) return true;
-        _waiters.RemoveAll(w => w.Done == done);
-        return false;
+        DeactivateOnIdle();
+        return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Moves waiting requests from workers that cannot admit them (their free KV does not cover their queue) to
-    /// the worker with the most room and an empty queue. The callers resume the moved requests there.
-    /// </summary>
-    public async Task<int> Rebalance()
-    {
-        var now = Now;
-        var live = _workers.Values.Where(w => !w.Load.Draining && now - w.ReceivedAt <= StaleAfter).ToList();
-        var moves = new List<(WorkerView From, WorkerView To, int Count)>();
-        foreach (var from in live.Where(w => w.Load.WaitingRequests > 0 && w.Load.FreeBlocks < w.Load.QueuedBlocks).OrderByDescending(w => w.Load.WaitingRequests))
-        {
-            var to = live.Where(w => w != from && w.Queue == 0 && w.EffectiveFreeBlocks > 0).OrderByDescending(w => w.EffectiveFreeBlocks).FirstOrDefault();
-            if (to is null) break;
-            var perRequest = Math.Max(1, from.Load.QueuedBlocks / Math.Max(1, from.Load.WaitingRequests));
-            var count = Math.Min(from.Load.WaitingRequests, Math.Max(1, to.EffectiveFreeBlocks / perRequest));
-            to.Reserve(0, count * perRequest, now);
-            moves.Add((from, to, count));
-        }
+    public Task<bool> WaitForWorkers(int count, TimeSpan timeout) => _table.WaitForLive(count, timeout, Now);
 
-        var moved = 0;
-        foreach (var (from, to, count) in moves)
-        {
-            moved += await GrainFactory.GetGrain<IWorkerGrain>(from.Key).MoveWaiting(to.Key, count);
-        }
-        return moved;
-    }
+    public Task<int> Rebalance() => Rebalancer.RunAsync(GrainFactory, _table.Live(Now), Now);
 
     private async Task RebalanceQuietly()
     {
@@ -147,7 +114,7 @@ public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGra
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "rebalancing of model {Model} failed", this.GetPrimaryKeyString());
+            logger.LogWarning(e, "rebalancing of model {Model} failed", ModelId);
         }
         finally
         {
@@ -155,7 +122,39 @@ public sealed class RouterGrain(ILogger<RouterGrain> logger) : Grain, IRouterGra
         }
     }
 
-    private static int QueueLimit(WorkerView w) => w.Load.MaxQueue > 0 ? w.Load.MaxQueue : DefaultMaxQueuePerWorker;
+    private Task EvictQuietly()
+    {
+        _table.Evict(Now);
+        return Task.CompletedTask;
+    }
 
-    private int LiveCount(DateTime now) => _workers.Values.Count(w => now - w.ReceivedAt <= StaleAfter);
+    /// <summary>Reads the load of every worker the catalog knows for this model (on silos not dead), each call bounded.</summary>
+    private async Task RebuildFromCatalog()
+    {
+        try
+        {
+            var keys = await GrainFactory.GetGrain<ICatalogRegistry>(0).WorkersOf(ModelId).WaitAsync(RebuildCallTimeout);
+            var loads = await Task.WhenAll(keys.Select(async key =>
+            {
+                try
+                {
+                    return await GrainFactory.GetGrain<IWorkerGrain>(key).GetLoad().WaitAsync(RebuildCallTimeout);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    return null; // gone, or its silo is unreachable: its reports (if any) will say
+                }
+            }));
+            var now = Now;
+            foreach (var load in loads)
+            {
+                if (load is not null) _table.Update(load, now);
+            }
+            logger.LogInformation("router of {Model} activated on {Silo}: {Count} worker(s) from the catalog", ModelId, silo.SiloAddress, _table.Count);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogInformation("router of {Model}: catalog unavailable ({Error}); waiting for worker reports", ModelId, e.Message);
+        }
+    }
 }

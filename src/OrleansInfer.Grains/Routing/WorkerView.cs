@@ -1,22 +1,43 @@
+using Orleans.Runtime;
 using OrleansInfer.Abstractions;
 
 namespace OrleansInfer.Grains.Routing;
 
 /// <summary>The router's picture of one worker: its last report, when it came, and placements it has not yet acknowledged.</summary>
-public sealed class WorkerView(WorkerLoad load, DateTime receivedAt)
+public sealed class WorkerView
 {
-    /// <summary>How long an unacknowledged placement holds its blocks (its caller may never arrive).</summary>
-    public static readonly TimeSpan ReservationLifetime = TimeSpan.FromSeconds(2);
-
     private readonly List<(long Ticket, int Blocks, DateTime At)> _reservations = [];
 
-    public WorkerLoad Load { get; private set; } = load;
+    public WorkerView(WorkerLoad load, DateTime receivedAt)
+    {
+        Load = load;
+        ReceivedAt = receivedAt;
+        Silo = SiloOf(load.WorkerKey);
+    }
 
-    public DateTime ReceivedAt { get; private set; } = receivedAt;
+    /// <summary>The silo a worker key names; null when it names none (tests that play workers by hand).</summary>
+    public static SiloAddress? SiloOf(string workerKey)
+    {
+        try
+        {
+            return SiloAddress.FromParsableString(WorkerKeys.Parse(workerKey).Silo);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    public WorkerLoad Load { get; private set; }
+
+    public DateTime ReceivedAt { get; private set; }
 
     public string Key => Load.WorkerKey;
 
-    /// <summary>Blocks promised to placements the worker has not reported yet.</summary>
+    /// <summary>The silo the worker lives on (null when its key names none: tests that play workers).</summary>
+    public SiloAddress? Silo { get; }
+
+    /// <summary>Blocks promised to placements the worker has not acknowledged yet.</summary>
     public int ReservedBlocks => _reservations.Sum(r => r.Blocks);
 
     public int InFlight => _reservations.Count;
@@ -26,12 +47,14 @@ public sealed class WorkerView(WorkerLoad load, DateTime receivedAt)
 
     public int Queue => Load.WaitingRequests + InFlight;
 
-    public void Update(WorkerLoad load, DateTime now)
+    /// <summary>Takes a newer report: releases exactly the reservations whose tickets it acknowledges, and expired ones.</summary>
+    public void Update(WorkerLoad load, DateTime now, TimeSpan reservationLifetime)
     {
         if (load.Sequence != 0 && load.Sequence < Load.Sequence) return; // reports can overtake each other
         Load = load;
         ReceivedAt = now;
-        _reservations.RemoveAll(r => (r.Ticket > 0 && r.Ticket <= load.LastTicket) || now - r.At > ReservationLifetime);
+        var acknowledged = load.AcknowledgedTickets;
+        _reservations.RemoveAll(r => Array.IndexOf(acknowledged, r.Ticket) >= 0 || now - r.At > reservationLifetime);
     }
 
     public void Reserve(long ticket, int blocks, DateTime now) => _reservations.Add((ticket, blocks, now));
@@ -40,7 +63,8 @@ public sealed class WorkerView(WorkerLoad load, DateTime receivedAt)
     public int BlocksNeeded(PlacementRequest r)
     {
         var bs = Math.Max(1, Load.BlockSize);
-        var longest = (int)Math.Min((long)r.PromptTokens.Length + r.ResumedTokens + r.MaxTokens, Math.Max(1, Load.ContextLength));
+        // Resumed tokens are part of max_tokens: the longest output is the prompt plus max_tokens either way.
+        var longest = (int)Math.Min((long)r.PromptTokens.Length + r.MaxTokens, Math.Max(1, Load.ContextLength));
         var total = (longest + bs - 1) / bs;
         var shared = r.PromptTokens.Length / bs;
         return shared + Math.Max(1, r.Width) * (total - shared);

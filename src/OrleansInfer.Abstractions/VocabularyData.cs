@@ -1,18 +1,5 @@
 namespace OrleansInfer.Abstractions;
 
-/// <summary>
-/// The models a cluster serves (a single activation, key 0). Workers register their model as they start and with
-/// their reports, so the catalog refills itself after a failure; clients use it to find the model to route to.
-/// </summary>
-public interface IModelCatalogGrain : IGrainWithIntegerKey
-{
-    /// <summary>Notes that a worker serves <paramref name="modelId"/> (idempotent).</summary>
-    Task Register(string modelId);
-
-    /// <summary>The model ids workers have registered, in order.</summary>
-    Task<string[]> List();
-}
-
 /// <summary>A model's tokenizer vocabulary on the wire, so clients (CLI, gateway) tokenize exactly as the workers do.</summary>
 [GenerateSerializer, Immutable]
 public sealed record VocabularyData

@@ -1,20 +1,15 @@
 using OrleansInfer.Abstractions;
-using OrleansInfer.Engine.Generation;
-using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Sampling;
 
-namespace OrleansInfer.Grains.Workers;
+namespace OrleansInfer.Grains.Mapping;
 
-/// <summary>Wire types to engine types at the worker boundary (the wire request becomes an engine request here) and back.</summary>
-public static class WireMapping
+/// <summary>
+/// The one mapping between the engine's <see cref="SamplingParams"/> and the wire's <see cref="SamplingSpec"/>, used by
+/// every side that crosses the wire (workers, the CLI, gateways). A test round-trips every property both ways, so a
+/// field added to one side and not carried fails it.
+/// </summary>
+public static class SamplingMapping
 {
-    public static GenerationRequest ToEngine(GenerateRequest r) => new(r.PromptTokens, ToEngine(r.Sampling))
-    {
-        Priority = r.Priority,
-        ResumeTokens = r.ResumeTokens,
-        RngState = r.RngState is { Length: 4 } s ? (s[0], s[1], s[2], s[3]) : null,
-    };
-
     public static SamplingParams ToEngine(SamplingSpec s) => new()
     {
         Temperature = s.Temperature,
@@ -57,17 +52,5 @@ public static class WireMapping
         LengthPenalty = p.LengthPenalty,
         EarlyStopping = p.EarlyStopping,
         Logprobs = p.Logprobs,
-    };
-
-    public static TokenChunk ToWire(GenerationChunk c, string worker) => new()
-    {
-        Index = c.Index,
-        TokenIds = [.. c.TokenIds],
-        Text = c.Text,
-        FinishReason = c.FinishReason?.ToWireName(),
-        Usage = c.Usage is { } u ? new UsageReport(u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens) : null,
-        RngState = c.RngState is { } s ? [s.Item1, s.Item2, s.Item3, s.Item4] : null,
-        Worker = worker,
-        Logprobs = c.Logprobs?.Select(l => new TokenLogprobReport(l.TokenId, l.Logprob, [.. l.Top.Select(t => t.TokenId)], [.. l.Top.Select(t => t.Logprob)])).ToArray(),
     };
 }

@@ -1,10 +1,10 @@
 using OrleansInfer.Abstractions;
 using OrleansInfer.Model.Tokenization;
 
-namespace OrleansInfer.Grains.Workers;
+namespace OrleansInfer.Grains.Mapping;
 
 /// <summary>The model's vocabulary as wire data.</summary>
-internal static class VocabularyMapping
+public static class VocabularyMapping
 {
     public static VocabularyData ToWire(Vocabulary v) => new()
     {

@@ -1,0 +1,21 @@
+using OrleansInfer.Engine.Core;
+
+namespace OrleansInfer.Grains.Workers;
+
+/// <summary>What the parts of a worker grain share: its identity, its engine, its requests and whether it drains.</summary>
+internal sealed class WorkerState(string key, string modelId, int device, LlmEngine engine)
+{
+    public string Key { get; } = key;
+
+    public string ModelId { get; } = modelId;
+
+    public int Device { get; } = device;
+
+    public LlmEngine Engine { get; } = engine;
+
+    public ActiveRequests Requests { get; } = new();
+
+    public TicketAcknowledgements Tickets { get; } = new(TimeSpan.FromSeconds(5));
+
+    public bool Draining { get; set; }
+}

@@ -1,0 +1,108 @@
+using Orleans.Runtime;
+using OrleansInfer.Client;
+using OrleansInfer.Testing;
+
+namespace OrleansInfer.Silo.Tests;
+
+/// <summary>
+/// The Redis server holding the membership table is killed mid-run and restarted empty: running streams complete;
+/// requests made during the outage succeed (a client already connected) or fail with a typed one-line error (a new
+/// client that cannot read the gateway list); after the restart the silos put themselves back in the table and
+/// everything works, new clients included.
+/// </summary>
+[Collection(nameof(DrillCollection))]
+public sealed class RedisOutageDrillTests : IAsyncLifetime
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("orleans-infer-drill-").FullName;
+    private DrillWorkload _workload = null!;
+
+    public async Task InitializeAsync() => _workload = await DrillWorkload.CreateAsync(_folder, maxTokens: 160, ignoreEos: true);
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task StreamsAndClientsSurviveARedisRestartThatLosesTheTable()
+    {
+        using var redis = new PrivateRedis(_folder);
+        await redis.StartAsync();
+        await using var cluster = new DrillCluster(redis.Address, stepDelayMs: 40);
+        await cluster.StartAsync(2);
+
+        var generate = cluster.Start("generate", ["generate", "--cluster", cluster.Address, .. _workload.GenerateFlags]);
+        for (var i = 0; i < DrillWorkload.Prompts.Count; i++)
+        {
+            var prompt = i;
+            await generate.WaitForLine(l => l.Contains($"prompt {prompt}: first token from worker"), TimeSpan.FromSeconds(120), $"prompt {prompt}'s first token");
+        }
+
+        redis.Kill();
+
+        // During the outage: a connected client is served as before.
+        var reference = SharedData.Reference.Cases[0];
+        var during = await ServeOne(cluster, reference.PromptTokenIds).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(reference.GeneratedTokenIds, during);
+
+        // A new client cannot read the gateway list: it works anyway or says so in one line (exit 1), never hangs or crashes.
+        var fresh = cluster.Start("generate-during-outage", "generate", "--cluster", cluster.Address, "--prompt", reference.Prompt, "--temperature", "0", "--json");
+        var freshExit = await fresh.WaitForExit(TimeSpan.FromSeconds(120));
+        if (freshExit == 0) Assert.Equal(reference.GeneratedTokenIds, DrillWorkload.TokenIds(fresh.Output).Single());
+        else
+        {
+            Assert.Equal(1, freshExit);
+            var errors = fresh.Lines.Where(l => l.StartsWith("err: orleans-infer:", StringComparison.Ordinal)).ToList();
+            Assert.True(errors.Count == 1 && errors[0].Contains("cannot reach the cluster"), $"expected one line saying the cluster cannot be reached:\n{string.Join('\n', fresh.Lines)}");
+        }
+
+        await redis.StartAsync(); // same port, empty: the membership table is gone
+        await WaitForMembershipAsync(cluster.Address, expectedSilos: 2, TimeSpan.FromSeconds(90));
+
+        var after = cluster.Start("generate-after-restart", "generate", "--cluster", cluster.Address, "--prompt", reference.Prompt, "--temperature", "0", "--json");
+        Assert.True(await after.WaitForExit(TimeSpan.FromSeconds(120)) == 0, $"generate after the restart failed:\n{string.Join('\n', after.Lines)}");
+        Assert.Equal(reference.GeneratedTokenIds, DrillWorkload.TokenIds(after.Output).Single());
+
+        var exit = await generate.WaitForExit(TimeSpan.FromSeconds(240));
+        Assert.True(exit == 0, $"generate --cluster exited {exit}:\n{string.Join('\n', generate.Lines.TakeLast(40))}");
+        _workload.AssertOutputs(generate);
+        await cluster.AssertFreeKvReturnsAsync(cluster.Silos, TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task<int[]> ServeOne(DrillCluster cluster, int[] prompt)
+    {
+        var request = new Abstractions.GenerateRequest
+        {
+            RequestId = Guid.NewGuid().ToString("N"),
+            PromptTokens = prompt,
+            Sampling = new Abstractions.SamplingSpec { Temperature = 0, MaxTokens = 64 },
+        };
+        var tokens = new List<int>();
+        await foreach (var c in new ClusterStreamClient(cluster.Client).GenerateAsync(DrillCluster.ModelId, request)) tokens.AddRange(c.TokenIds);
+        return [.. tokens];
+    }
+
+    /// <summary>Waits until a new client can connect through the restarted table and sees the expected active silos.</summary>
+    private static async Task WaitForMembershipAsync(string address, int expectedSilos, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var host = await ClusterEndpoint.Parse(address).ConnectAsync().WaitAsync(TimeSpan.FromSeconds(20));
+                var hosts = await ClusterEndpoint.Client(host).GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(10));
+                if (hosts.Count == expectedSilos) return;
+                last = $"{hosts.Count} active silo(s)";
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                last = $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
+            }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException($"expected a new client to connect and see {expectedSilos} active silos within {timeout.TotalSeconds} s; last: {last}");
+    }
+}
