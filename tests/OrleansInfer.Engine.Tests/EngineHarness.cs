@@ -20,7 +20,7 @@ internal sealed class EngineHarness
     {
         Runner = runner;
         Tokenizer = tokenizer ?? TestTokenizer.Create(runner.Config.VocabSize);
-        Core = new EngineCore(runner, Tokenizer, new EngineOptions { Scheduler = scheduler ?? new SchedulerOptions(), DefaultSeed = defaultSeed });
+        Core = new EngineCore(runner, Tokenizer, new EngineOptions { Scheduler = scheduler ?? new SchedulerOptions(), DefaultSeed = defaultSeed }, Log);
         runner.Oracle = Find;
     }
 
@@ -34,12 +34,21 @@ internal sealed class EngineHarness
 
     public List<EngineStepStats> Stats { get; } = [];
 
+    /// <summary>What the core logged.</summary>
+    public RecordingLogger Log { get; } = new();
+
     /// <summary>Creates and queues a request (its sampling parameters validated as the engine's Submit does).</summary>
-    public RequestState Add(int[] prompt, SamplingParams sampling, int priority = 0)
+    public RequestState Add(int[] prompt, SamplingParams sampling, int priority = 0) =>
+        Add(new GenerationRequest(prompt, sampling) { Priority = priority });
+
+    /// <summary>Creates and queues a request after the checks the engine's Submit makes.</summary>
+    public RequestState Add(GenerationRequest request)
     {
-        sampling.Validate(Runner.Config.VocabSize);
+        var c = Runner.Config;
+        request.Sampling.Validate(c.VocabSize);
+        ResumedValidation.Validate(request, c.VocabSize, c.ContextLength);
         var id = ++_nextRequestId;
-        var r = Core.CreateRequest(id, new GenerationRequest(prompt, sampling) { Priority = priority }, arrival: id);
+        var r = Core.CreateRequest(id, request, arrival: id);
         Core.Enqueue(r);
         return r;
     }
@@ -114,6 +123,7 @@ internal sealed class EngineHarness
         UsageInfo? usage = null;
         foreach (var c in chunks)
         {
+            if (c.IsProgress) continue;
             if (!outputs.TryGetValue(c.Index, out var o)) o = ([], new(), null, null);
             Assert.True(o.Finish is null, $"output {c.Index} got a chunk after its final one");
             o.Tokens.AddRange(c.TokenIds);
@@ -128,7 +138,7 @@ internal sealed class EngineHarness
             }
         }
         Assert.True(usage is not null, "no chunk carried the usage");
-        Assert.True(ReferenceEquals(chunks[^1].Usage, usage), "the usage must come with the very last chunk");
+        Assert.True(ReferenceEquals(chunks.Last(c => !c.IsProgress).Usage, usage), "the usage must come with the very last chunk");
         var list = outputs.Select(kv =>
         {
             Assert.True(kv.Value.Finish is not null, $"output {kv.Key} never got a finish reason");

@@ -4,6 +4,7 @@ using OrleansInfer.Engine.Generation;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Sampling;
 using OrleansInfer.Engine.Scheduling;
+using static OrleansInfer.Engine.Tests.Waits;
 
 namespace OrleansInfer.Engine.Tests;
 
@@ -14,39 +15,7 @@ namespace OrleansInfer.Engine.Tests;
 /// </summary>
 public sealed class LlmEngineTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
     private static SamplingParams Greedy(int maxTokens) => new() { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true };
-
-    private static async Task<T> Within<T>(Task<T> task, string what)
-    {
-        try
-        {
-            return await task.WaitAsync(Timeout);
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"timed out after {Timeout.TotalSeconds} s waiting for {what}");
-            throw;
-        }
-    }
-
-    private static async Task Within(Task task, string what)
-    {
-        try
-        {
-            await task.WaitAsync(Timeout);
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"timed out after {Timeout.TotalSeconds} s waiting for {what}");
-        }
-    }
-
-    private static void Wait(ManualResetEventSlim e, string what)
-    {
-        if (!e.Wait(Timeout)) throw new TimeoutException($"timed out after {Timeout.TotalSeconds} s waiting for {what}");
-    }
 
     [Fact]
     public async Task ConcurrentSubmissionsRunOnTheEngineThreadAndComplete()
@@ -193,8 +162,10 @@ public sealed class LlmEngineTests
     {
         var runner = new ScriptedRunner { AllowUnknownReleases = true, FailBeforeApply = (_, batch) => batch.Tokens.Contains(7) };
         var engine = new LlmEngine(runner, TestTokenizer.Create());
-        var e = await Within(Assert.ThrowsAsync<InvalidOperationException>(() => engine.GenerateAsync(new GenerationRequest([7, 7, 7], Greedy(3)))), "the failing request");
+        var e = await Within(Assert.ThrowsAsync<EngineFaultException>(() => engine.GenerateAsync(new GenerationRequest([7, 7, 7], Greedy(3)))), "the failing request");
         Assert.Contains("model runner failed", e.Message);
+        Assert.Equal(EngineFaultException.RunnerStage, e.Stage);
+        Assert.IsType<InvalidOperationException>(e.InnerException);
         var after = await Within(engine.GenerateAsync(new GenerationRequest([4], Greedy(3))), "a request after the failure");
         Assert.Equal(ScriptedRunner.Expected(4, 3), after.Output.TokenIds);
         await engine.DisposeAsync();

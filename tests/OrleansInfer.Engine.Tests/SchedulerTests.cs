@@ -1,4 +1,5 @@
 using OrleansInfer.Engine.Generation;
+using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Sampling;
 using OrleansInfer.Engine.Scheduling;
 
@@ -285,13 +286,16 @@ public sealed class SchedulerTests
         else runner.FailAfterApply = (call, _) => call == 1;
 
         h.Step();
-        var e = Assert.Throws<InvalidOperationException>(() => h.Core.Step());
-        Assert.Contains("scripted failure", e.Message);
+        var e = Assert.Throws<EngineFaultException>(() => h.Core.Step());
+        Assert.Equal(EngineFaultException.RunnerStage, e.Stage);
+        var cause = Assert.IsType<InvalidOperationException>(e.InnerException);
+        Assert.Contains("scripted failure", cause.Message);
+        Assert.Equal($"the model runner failed: {cause.Message}", e.Message);
 
         Assert.Equal([0], EngineHarness.Result(done).Output.TokenIds);
-        var failure = Assert.IsType<InvalidOperationException>(EngineHarness.Failure(failing));
+        var failure = Assert.IsType<EngineFaultException>(EngineHarness.Failure(failing));
         Assert.Contains("model runner failed", failure.Message);
-        Assert.Same(e, failure.InnerException);
+        Assert.Same(e, failure);
         Assert.Equal([waiting], h.Scheduler.Waiting);
 
         h.Run();

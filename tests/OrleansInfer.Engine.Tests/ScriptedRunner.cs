@@ -43,8 +43,26 @@ public sealed class ScriptedRunner : IModelRunner
         Model = (ctx, row) => Peak(row, Next(ctx[^1], row.Length));
     }
 
-    public LlamaConfig Config { get; }
-    public KvCacheInfo KvCache { get; }
+    public LlamaConfig Config
+    {
+        get
+        {
+            PropertyRead?.Invoke(nameof(Config));
+            return field;
+        }
+    }
+
+    public KvCacheInfo KvCache
+    {
+        get
+        {
+            PropertyRead?.Invoke(nameof(KvCache));
+            return field;
+        }
+    }
+
+    /// <summary>Called on whatever thread reads <see cref="Config"/> or <see cref="KvCache"/>, with the property's name (gates a submitting thread).</summary>
+    public Action<string>? PropertyRead { get; set; }
     public int MaxBatchTokens { get; }
     public int MaxBatchSequences { get; }
     public string DeviceName => "scripted";

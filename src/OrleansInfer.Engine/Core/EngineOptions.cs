@@ -2,13 +2,22 @@ using OrleansInfer.Engine.Scheduling;
 
 namespace OrleansInfer.Engine.Core;
 
-/// <summary>Scheduler limits and queue bounds of one engine (the runner's own sizes bound them).</summary>
+/// <summary>Scheduler limits, queue bounds and health threshold of one engine (the runner's own sizes bound the limits).</summary>
 public sealed record EngineOptions
 {
     public SchedulerOptions Scheduler { get; init; } = new();
 
     /// <summary>Seed of requests that give none (null: a random seed per request).</summary>
     public ulong? DefaultSeed { get; init; }
+
+    /// <summary>Failed steps in a row after which the engine reports itself unhealthy (<see cref="LlmEngine.Health"/>).</summary>
+    public int MaxConsecutiveFailures { get; init; } = 3;
+
+    public void Validate()
+    {
+        Scheduler.Validate();
+        if (MaxConsecutiveFailures < 1) throw new ArgumentOutOfRangeException(nameof(MaxConsecutiveFailures), MaxConsecutiveFailures, "must be at least 1");
+    }
 }
 
 /// <summary>What one engine step did, for telemetry and benchmarks.</summary>

@@ -23,6 +23,12 @@ public sealed class RequestStream : IAsyncEnumerable<GenerationChunk>
 
     public int[] PromptTokenIds => _state.Prompt;
 
+    /// <summary>
+    /// True from submission until the request is first admitted to the running set, and again while it waits after a
+    /// preemption; false once running or ended. Safe to read from any thread (a worker moves waiting requests by it).
+    /// </summary>
+    public bool IsWaiting => _state.IsWaiting;
+
     /// <summary>Asks the engine to drop the request; the stream then ends with <see cref="OperationCanceledException"/>.</summary>
     public void Cancel() => _engine.Abort(_state);
 
@@ -60,13 +66,14 @@ public sealed class RequestStream : IAsyncEnumerable<GenerationChunk>
         }
     }
 
-    /// <summary>Reads the whole stream and assembles each output.</summary>
+    /// <summary>Reads the whole stream and assembles each output (progress chunks are not part of it).</summary>
     public async Task<GenerationResult> CollectAsync(CancellationToken cancellationToken = default)
     {
         var outputs = new SortedDictionary<int, OutputBuilder>();
         UsageInfo? usage = null;
         await foreach (var chunk in this.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
+            if (chunk.IsProgress) continue;
             if (!outputs.TryGetValue(chunk.Index, out var o)) outputs[chunk.Index] = o = new OutputBuilder();
             o.Add(chunk);
             usage = chunk.Usage ?? usage;

@@ -8,11 +8,16 @@ public sealed record GenerationRequest(int[] PromptTokens, SamplingParams Sampli
     public int Priority { get; init; }
 
     /// <summary>
-    /// Tokens this request already generated elsewhere (a request moved between workers, or recovered after a
-    /// failure): they are recomputed, count towards max_tokens, and are not sent again.
+    /// Outputs this request already produced elsewhere (a request moved between workers, or recovered after a
+    /// failure). Listed unfinished outputs continue from their tokens; listed finished ones only count; every other
+    /// output starts from the prompt with the generator a fresh run gives it, so a seeded or greedy request ends
+    /// exactly as a fault-free run would. Beam search cannot be resumed.
     /// </summary>
-    public int[] ResumeTokens { get; init; } = [];
+    public IReadOnlyList<ResumedOutput> Resumed { get; init; } = [];
 
-    /// <summary>The sampler's state after <see cref="ResumeTokens"/> (sampled requests), so the continuation is the same.</summary>
-    public (ulong, ulong, ulong, ulong)? RngState { get; init; }
+    /// <summary>
+    /// For best_of &gt; n: also emit progress chunks (<see cref="Outputs.GenerationChunk.IsProgress"/>) for every
+    /// candidate sequence as it grows, the record a client needs to resume the request elsewhere.
+    /// </summary>
+    public bool ReportProgress { get; init; }
 }

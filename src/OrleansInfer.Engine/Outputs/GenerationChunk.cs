@@ -5,7 +5,8 @@ namespace OrleansInfer.Engine.Outputs;
 /// <summary>
 /// A piece of one request's output stream: the tokens and text an output (Index, for n &gt; 1 or beams) gained
 /// since its previous chunk, their log-probabilities when asked for, and on the output's last chunk the finish
-/// reason. The request's very last chunk carries <see cref="Usage"/>.
+/// reason. The request's very last chunk carries <see cref="Usage"/>. Progress chunks (<see cref="IsProgress"/>)
+/// report a best_of candidate's growth and are not part of the result.
 /// </summary>
 public sealed record GenerationChunk(
     int Index,
@@ -17,8 +18,17 @@ public sealed record GenerationChunk(
 {
     public bool IsFinal => FinishReason is not null;
 
-    /// <summary>The sampler's state after this chunk (sampled, single-output requests), for resuming elsewhere.</summary>
+    /// <summary>The sampler's state after this chunk (sampled outputs and candidates; null when greedy or not streamed), for resuming elsewhere.</summary>
     public (ulong, ulong, ulong, ulong)? RngState { get; init; }
+
+    /// <summary>
+    /// A best_of candidate's progress (only with <see cref="GenerationRequest.ReportProgress"/>): <see cref="Index"/> is the
+    /// candidate index, the chunk holds its new tokens, text, log-probabilities and, when it ended, its finish reason.
+    /// </summary>
+    public bool IsProgress { get; init; }
+
+    /// <summary>The output's cumulative log-probability after this chunk (0 when the request tracks none: greedy or streamed without logprobs).</summary>
+    public double CumulativeLogprob { get; init; }
 }
 
 /// <summary>The log-probability of a generated token and the most likely alternatives at its position.</summary>

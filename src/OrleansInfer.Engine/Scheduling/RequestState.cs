@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using OrleansInfer.Engine.Generation;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Sampling;
 
@@ -11,6 +12,9 @@ namespace OrleansInfer.Engine.Scheduling;
 /// </summary>
 internal sealed class RequestState
 {
+    private static readonly HashSet<int> EmptySet = [];
+    private volatile bool _isWaiting = true;
+
     public RequestState(long id, int[] prompt, SamplingParams sampling, int priority, long arrival)
     {
         Id = id;
@@ -20,8 +24,6 @@ internal sealed class RequestState
         Arrival = arrival;
         PromptSet = sampling.RepetitionPenalty != 1f ? prompt.ToHashSet() : EmptySet;
     }
-
-    private static readonly HashSet<int> EmptySet = [];
 
     public long Id { get; }
 
@@ -39,6 +41,9 @@ internal sealed class RequestState
 
     public IReadOnlySet<int> PromptSet { get; }
 
+    /// <summary>Emit progress chunks for best_of candidates.</summary>
+    public bool ReportProgress { get; init; }
+
     /// <summary>Sequences still generating (waiting or running).</summary>
     public List<Sequence> Live { get; } = [];
 
@@ -53,8 +58,17 @@ internal sealed class RequestState
     /// <summary>True once the prompt's logits were sampled and the request fanned out to its width.</summary>
     public bool Expanded { get; set; }
 
+    /// <summary>
+    /// The live outputs the request fans out to when its prompt's logits arrive, in index order (the first one is
+    /// the prompt's own sequence); null: outputs 0..width-1, all fresh.
+    /// </summary>
+    public IReadOnlyList<PlannedOutput>? Plan { get; set; }
+
     /// <summary>True until the request is first admitted (it then stops counting against the queue bounds).</summary>
-    public bool CountsAgainstQueue { get; set; } = true;
+    public bool CountsAgainstQueue { get; private set; } = true;
+
+    /// <summary>Tokens the request holds in the waiting queue's token bound until it leaves the queue.</summary>
+    public long QueuedTokens { get; set; }
 
     public int CachedPromptTokens { get; set; }
 
@@ -64,7 +78,40 @@ internal sealed class RequestState
 
     public bool IsBeamSearch => Sampling.IsBeamSearch;
 
-    public long SubmittedTicks { get; init; }
+    /// <summary>
+    /// Waiting for (re)admission to the running set: from submission until first admitted, and again after a
+    /// preemption; false once running or ended. Written by the engine thread, read from any thread.
+    /// </summary>
+    public bool IsWaiting
+    {
+        get => _isWaiting;
+        set => _isWaiting = value;
+    }
 
-    public long FirstTokenTicks { get; set; }
+    /// <summary>True once the output stream was ended (<see cref="Complete"/>).</summary>
+    public bool IsCompleted { get; private set; }
+
+    /// <summary>Called once, when the stream ends, however it ends.</summary>
+    public Action<RequestState>? Completed { get; set; }
+
+    /// <summary>Marks the request as admitted; true the first time only (it then leaves the queue bounds).</summary>
+    public bool LeaveQueue()
+    {
+        if (!CountsAgainstQueue) return false;
+        CountsAgainstQueue = false;
+        return true;
+    }
+
+    /// <summary>Ends the output stream, with <paramref name="error"/> or successfully; only the first call counts.</summary>
+    public void Complete(Exception? error = null)
+    {
+        IsWaiting = false;
+        if (IsCompleted) return;
+        IsCompleted = true;
+        Output.Writer.TryComplete(error);
+        Completed?.Invoke(this);
+    }
 }
+
+/// <summary>One live output of a request at its fan-out: its index, and what it already produced elsewhere (null: fresh).</summary>
+internal readonly record struct PlannedOutput(int Index, ResumedOutput? Resumed);

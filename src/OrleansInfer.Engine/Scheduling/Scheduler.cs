@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OrleansInfer.Engine.KvCache;
 using OrleansInfer.Engine.Runner;
 
@@ -8,7 +7,8 @@ namespace OrleansInfer.Engine.Scheduling;
 /// Iteration-level scheduling over a token budget and a sequence cap. Running requests go first (decodes and
 /// the next chunks of long prompts), then waiting requests in policy order. When blocks run out, the
 /// lowest-priority, most recently admitted running request is preempted: its blocks are freed and it waits,
-/// ahead of newer arrivals, to be recomputed from its tokens. Builds the runner's batch as diffs.
+/// ahead of newer arrivals, to be recomputed from its tokens. Prefix-cache hits come from <see cref="PrefixHits"/>,
+/// the runner's batch (diffs) from <see cref="BatchBuilder"/>.
 /// </summary>
 internal sealed class Scheduler
 {
@@ -21,13 +21,13 @@ internal sealed class Scheduler
     private readonly List<long> _releases = [];
     private readonly List<BlockCopyRequest> _copies = [];
     private readonly List<Sequence> _scheduled = [];
-    private readonly List<int> _hitBlocks = [];
-    private readonly List<ulong> _hitHashes = [];
+    private readonly PrefixHits _prefixHits;
     private long _admissions;
 
     public Scheduler(BlockManager blocks, SchedulingPolicy policy, int maxNumBatchedTokens, int maxNumSeqs)
     {
         _blocks = blocks;
+        _prefixHits = new PrefixHits(blocks);
         _policy = policy;
         _maxTokens = maxNumBatchedTokens;
         _maxSeqs = maxNumSeqs;
@@ -37,7 +37,11 @@ internal sealed class Scheduler
 
     public IReadOnlyList<RequestState> Running => _running;
 
-    public bool HasWork => _waiting.Count > 0 || _running.Count > 0 || _releases.Count > 0;
+    /// <summary>Requests in either queue.</summary>
+    public bool HasRequests => _waiting.Count > 0 || _running.Count > 0;
+
+    /// <summary>Requests to serve, or releases the runner has yet to be sent.</summary>
+    public bool HasWork => HasRequests || _releases.Count > 0;
 
     public long TotalPreemptions { get; private set; }
 
@@ -46,7 +50,12 @@ internal sealed class Scheduler
     /// <summary>Called when a request is admitted for the first time (it leaves the bounded queue).</summary>
     public Action<RequestState>? Admitted { get; set; }
 
-    public void Add(RequestState request) => Insert(_waiting, request, r => (Key(r), r.Arrival));
+    /// <summary>Queues a new or preempted request for admission.</summary>
+    public void Add(RequestState request)
+    {
+        request.IsWaiting = true;
+        Insert(_waiting, request, r => (Key(r), r.Arrival));
+    }
 
     /// <summary>Decides this step's work and writes it into <paramref name="batch"/>; returns the scheduled sequences in batch order.</summary>
     public List<Sequence> Schedule(ForwardBatch batch)
@@ -86,24 +95,12 @@ internal sealed class Scheduler
             _waiting.RemoveAt(0);
             request.AdmitOrder = ++_admissions;
             Insert(_running, request, r => (Key(r), r.AdmitOrder));
-            if (request.CountsAgainstQueue)
-            {
-                request.CountsAgainstQueue = false;
-                Admitted?.Invoke(request);
-            }
+            request.IsWaiting = false;
+            if (request.LeaveQueue()) Admitted?.Invoke(request);
         }
 
-        foreach (var id in _releases) batch.Release(id);
+        BatchBuilder.Write(batch, _releases, _copies, _scheduled);
         _releases.Clear();
-        foreach (var c in _copies) batch.CopyBlock(c.Source, c.Destination);
-        foreach (var s in _scheduled)
-        {
-            var ids = CollectionsMarshal.AsSpan(s.Blocks.Ids);
-            var known = Math.Max(0, s.RunnerBlocks);
-            if (s.RunnerBlocks < 0 || ids.Length > known) batch.UpdateBlocks(s.Id, known, ids[known..]);
-            s.RunnerBlocks = ids.Length;
-            batch.AddSequence(s.Id, s.ComputedTokens, CollectionsMarshal.AsSpan(s.Tokens).Slice(s.ComputedTokens, s.Scheduled), s.WantsLogits);
-        }
         return _scheduled;
     }
 
@@ -117,22 +114,26 @@ internal sealed class Scheduler
     /// <summary>Plans every live sequence's tokens for this step and gets their blocks; all or nothing.</summary>
     private Outcome TrySchedule(RequestState request, ref int budget, ref int slots)
     {
-        var live = request.Live;
-        foreach (var s in live)
+        _prefixHits.Allocate(request);
+        // Decided after the prefix-cache hits: they can leave every beam with only its last token to compute.
+        var (tokens, seqs) = PlanTokens(request, budget, slots);
+        if (tokens == 0 || seqs > slots) return Outcome.NoBudget;
+        if (!ReserveBlocks(request)) return Outcome.NoBlocks;
+
+        foreach (var s in request.Live)
         {
-            if (s.Blocks.Count == 0 && s.ComputedTokens == 0)
-            {
-                // Prefix cache: reuse full blocks, but always recompute the last token for its logits.
-                s.ComputedTokens = _blocks.MatchPrefix(CollectionsMarshal.AsSpan(s.Tokens), s.Tokens.Count - 1, _hitBlocks, _hitHashes);
-                if (_hitBlocks.Count > 0 && !_blocks.TryAllocate(s.Blocks, s.ComputedTokens, _hitBlocks, _hitHashes)) s.ComputedTokens = 0;
-                // Usage reports what the cache held at the first admission (CountsAgainstQueue is true until then),
-                // as vLLM does: a recompute after preemption that hits the request's own blocks is not "cached".
-                if (request.CountsAgainstQueue && s.OutputIndex == 0) request.CachedPromptTokens = s.ComputedTokens;
-            }
+            if (s.Scheduled > 0) _scheduled.Add(s);
         }
+        budget -= tokens;
+        slots -= seqs;
+        return Outcome.Scheduled;
+    }
+
+    /// <summary>Sets each live sequence's <see cref="Sequence.Scheduled"/> tokens; returns the tokens and sequences (0 tokens: nothing fits).</summary>
+    private static (int Tokens, int Sequences) PlanTokens(RequestState request, int budget, int slots)
+    {
+        var live = request.Live;
         // Beams advance together: while any is behind (recompute after preemption) the others wait at their last token.
-        // Decided after the prefix-cache lookup above: hits can leave every beam with only its last token to compute,
-        // and deciding before it planned zero tokens for all of them, so such a request was never admitted.
         var beamsInStep = request.IsBeamSearch && live.TrueForAll(s => s.Uncomputed == 1);
         var tokens = 0;
         var seqs = 0;
@@ -141,8 +142,8 @@ internal sealed class Scheduler
             var uncomputed = s.Uncomputed;
             var n = request.IsBeamSearch && !beamsInStep ? uncomputed - 1 : uncomputed;
             n = Math.Min(n, budget - tokens);
-            // Parallel samples need not advance together: schedule only as many as the step has sequence slots for
-            // (all-or-nothing on slots stalled a request whose n / best_of exceeds max_num_seqs forever).
+            // Parallel samples need not advance together: a request wider than the step's sequence slots advances
+            // as many as fit.
             if (!request.IsBeamSearch && seqs >= slots) n = 0;
             s.Scheduled = Math.Max(0, n);
             s.WantsLogits = n == uncomputed;
@@ -150,25 +151,22 @@ internal sealed class Scheduler
             tokens += n;
             seqs++;
         }
-        if (tokens == 0 || seqs > slots || (beamsInStep && seqs < live.Count)) return Outcome.NoBudget;
+        return beamsInStep && seqs < live.Count ? (0, seqs) : (tokens, seqs);
+    }
 
-        foreach (var s in live)
+    /// <summary>Gets the blocks the planned tokens need, copying shared blocks before they are written.</summary>
+    private bool ReserveBlocks(RequestState request)
+    {
+        foreach (var s in request.Live)
         {
             if (s.Scheduled == 0) continue;
             var end = s.ComputedTokens + s.Scheduled;
-            if (!_blocks.TryAllocate(s.Blocks, end)) return Outcome.NoBlocks;
+            if (!_blocks.TryAllocate(s.Blocks, end)) return false;
             var changed = _blocks.TryMakeWritable(s.Blocks, s.ComputedTokens, end, _copies);
-            if (changed < 0) return Outcome.NoBlocks;
+            if (changed < 0) return false;
             if (s.RunnerBlocks > changed) s.RunnerBlocks = changed;
         }
-
-        foreach (var s in live)
-        {
-            if (s.Scheduled > 0) _scheduled.Add(s);
-        }
-        budget -= tokens;
-        slots -= seqs;
-        return Outcome.Scheduled;
+        return true;
     }
 
     private void Preempt(RequestState request)
