@@ -2,7 +2,8 @@ namespace OrleansInfer.Engine.Core;
 
 /// <summary>
 /// Whether an engine's steps succeed. It turns unhealthy after <see cref="EngineOptions.MaxConsecutiveFailures"/>
-/// failed steps in a row and healthy again with the next successful one.
+/// failed steps in a row and healthy again with the next step that computes tokens (steps that only send the runner
+/// releases count neither way).
 /// </summary>
 /// <param name="IsHealthy">False once the failures in a row reached the limit.</param>
 /// <param name="ConsecutiveFailures">Failed steps since the last successful one.</param>

@@ -39,7 +39,7 @@ internal static class LogitsProcessing
     public static void TopTokens(ReadOnlySpan<float> logits, int count, Span<int> ids)
     {
         count = Math.Min(count, logits.Length);
-        // logprobs = 0 asks for no alternatives: without this the loop below read ids[-1].
+        // logprobs = 0 asks for no alternatives (the loop below needs at least one slot).
         if (count <= 0) return;
         var n = 0;
         for (var t = 0; t < logits.Length; t++)

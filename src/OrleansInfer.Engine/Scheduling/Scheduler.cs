@@ -182,8 +182,8 @@ internal sealed class Scheduler
 
     /// <summary>
     /// Drops the copy-on-write copies planned this step into blocks of <paramref name="request"/>, which is about to free
-    /// them: a request that gave way after copying one of its shared blocks used to send the runner a copy into a free
-    /// block. (A copy's destination is a fresh block only its sequence holds.)
+    /// them, so the runner is never sent a copy into a free block. (A copy's destination is a fresh block only its
+    /// sequence holds.)
     /// </summary>
     private void DropCopiesInto(RequestState request)
     {
@@ -209,8 +209,8 @@ internal sealed class Scheduler
 
     /// <summary>
     /// After a failed step: the runner may have thrown before applying the batch's releases, so they go out again with
-    /// the next batch (a runner ignores the release of a sequence it does not hold, as <see cref="BlockTables"/> does).
-    /// Without this, a runner that failed early kept the block tables of sequences released in that batch forever.
+    /// the next batch (a runner ignores the release of a sequence it does not hold, as <see cref="BlockTables"/> does), and
+    /// never keeps the block table of a released sequence.
     /// </summary>
     public void ResendReleases(ForwardBatch failed)
     {
