@@ -9,8 +9,11 @@ public sealed record ClusterStreamOptions
     /// </summary>
     public TimeSpan RetryDeadline { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>One placement call may take this long before it is retried (its router may sit on a dead silo).</summary>
-    public TimeSpan PlacementCallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// One placement call may take this long before it is retried (its router may sit on a silo that stopped answering).
+    /// Longer than the routers' own wait for a live worker (5 s by default), so a router that is waiting is not abandoned.
+    /// </summary>
+    public TimeSpan PlacementCallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// A worker that sends nothing for this long (not even the heartbeat it sends each second it has no token) is

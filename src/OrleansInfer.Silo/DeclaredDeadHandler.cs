@@ -10,11 +10,11 @@ namespace OrleansInfer.Silo;
 /// at once with <see cref="SiloExitCodes.DeclaredDead"/>, so its supervisor (Kubernetes, systemd) starts it again
 /// under a new generation. Its requests were already resumed elsewhere by their clients.
 /// </summary>
-internal sealed partial class DeclaredDeadHandler(ILogger<DeclaredDeadHandler> logger) : IFatalErrorHandler
+internal sealed class DeclaredDeadHandler(ILogger<DeclaredDeadHandler> logger) : IFatalErrorHandler
 {
     public bool IsUnexpected(Exception exception) => true;
 
-    public void OnFatalException(object sender, string context, Exception exception)
+    public void OnFatalException(object? sender, string? context, Exception? exception)
     {
         var declaredDead = context?.Contains("dead", StringComparison.OrdinalIgnoreCase) == true;
         var line = declaredDead
@@ -29,8 +29,8 @@ internal sealed partial class DeclaredDeadHandler(ILogger<DeclaredDeadHandler> l
         Environment.FailFast(line, exception);
     }
 
-    [LibraryImport("libc", EntryPoint = "_exit")]
-    private static partial void ExitImmediately(int status);
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ExitImmediately(int status);
 }
 
 /// <summary>Exit codes of `orleans-infer silo` beyond 0 (stopped), 1 (failed to start) and 2 (bad configuration).</summary>

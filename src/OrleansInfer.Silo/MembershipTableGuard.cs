@@ -49,7 +49,8 @@ internal sealed class MembershipTableGuard(IMembershipTable table, ILocalSiloDet
             return;
         }
         _highestVersion = Math.Max(_highestVersion, data.Version.Version);
-        if (data.TryGet(silo.SiloAddress) is { } row && row.Item1.Status == SiloStatus.Active) _mine = row.Item1;
+        var row = data.TryGet(silo.SiloAddress);
+        if (row is not null && row.Item1.Status == SiloStatus.Active) _mine = row.Item1;
         else if (row is null && _mine is not null && IsActiveHere()) await RepairAsync();
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Runtime;
+using OrleansInfer.Engine.Core;
 using OrleansInfer.Grains.Placement;
 using OrleansInfer.Grains.Routing;
 using OrleansInfer.Grains.Workers;
@@ -58,9 +59,10 @@ public static class OrleansInferSilo
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new RouterOptions { Policy = options.RoutingPolicy, PlacementWait = options.PlacementWait });
-        services.AddSingleton(_ => new WorkerEngines(options, runnerFactory));
+        services.AddSingleton(sp => new WorkerEngines(options, runnerFactory, sp.GetService<ILogger<LlmEngine>>()));
         services.AddSingleton<IWorkerEngines>(sp => sp.GetRequiredService<WorkerEngines>());
         services.AddSingleton<SiloReady>();
+        services.AddSingleton<LocalWorkers>();
     }
 
     /// <summary>Placement, the worker lifecycle and clustering.</summary>
@@ -68,6 +70,9 @@ public static class OrleansInferSilo
     {
         silo.AddPlacementDirector<WorkerPlacementStrategy, WorkerPlacementDirector>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerLifecycle>();
+#pragma warning disable ORLEANSEXP003
+        silo.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
         if (!configureClustering) return;
 
         // A silo the cluster declared dead says so and exits (its supervisor restarts it under a new generation).

@@ -83,7 +83,7 @@ public sealed record SiloOptions
     public string RoutingPolicy { get; set; } = "kv-aware";
 
     /// <summary>How long a placement waits for a live worker (a router re-activating after its silo died) before NoWorkers.</summary>
-    public TimeSpan PlacementWait { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan PlacementWait { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Consecutive failed engine steps after which a worker reports itself unhealthy and gets no placements.</summary>
     public int MaxConsecutiveFailures { get; set; } = 3;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using OrleansInfer.Backends.Cpu;
 using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Engine.Core;
@@ -22,7 +23,7 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
     private readonly List<IModelRunner> _runners = [];
     private readonly List<LlmEngine> _engines = [];
 
-    public WorkerEngines(SiloOptions options, RunnerFactory? runnerFactory = null)
+    public WorkerEngines(SiloOptions options, RunnerFactory? runnerFactory = null, ILogger<LlmEngine>? engineLogger = null)
     {
         options.Validate();
         ModelId = options.ResolvedModelId;
@@ -39,7 +40,8 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
                 _engines.Add(new LlmEngine(runner, tokenizer, new EngineOptions
                 {
                     Scheduler = new SchedulerOptions { MaxNumBatchedTokens = options.MaxNumBatchedTokens, MaxNumSeqs = options.MaxNumSeqs, MaxWaitingRequests = options.MaxWaitingRequests },
-                }));
+                    MaxConsecutiveFailures = options.MaxConsecutiveFailures,
+                }, engineLogger));
             }
             Devices = Enumerable.Range(0, _engines.Count).ToArray();
         }

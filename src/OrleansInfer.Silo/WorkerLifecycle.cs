@@ -20,14 +20,15 @@ public sealed class SiloReady
 }
 
 /// <summary>
-/// Starts one worker grain per local accelerator when the silo becomes active (pinned here by its key) and, when
-/// the silo stops (SIGTERM, Ctrl+C, pod termination), drains them: no new requests, waiting ones moved to other
-/// workers, running ones finished within the drain timeout or moved.
+/// Starts one worker grain per local accelerator when the silo becomes active (pinned here by its key) and their
+/// report loop (<see cref="WorkerReportLoop"/>); when the silo stops (SIGTERM, Ctrl+C, pod termination), drains them:
+/// no new requests, waiting ones moved to other workers, running ones finished within the drain timeout or moved.
 /// </summary>
 internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grains, ILocalSiloDetails silo, SiloOptions options, SiloReady ready, ILogger<WorkerLifecycle> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private string[] _keys = [];
+    private WorkerReportLoop? _reports;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(WorkerLifecycle), ServiceLifecycleStage.Active, StartAsync, StopAsync);
@@ -44,6 +45,8 @@ internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grai
                 await worker.Start();
                 await worker.ReportNow();
             }
+            _reports = new WorkerReportLoop(grains, _keys, logger);
+            _reports.Start();
             ready.Set(_keys);
         }
         catch (Exception e)
@@ -54,6 +57,18 @@ internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grai
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DrainAsync(cancellationToken);
+        }
+        finally
+        {
+            if (_reports is not null) await _reports.DisposeAsync();
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
     {
         // A forced stop (its token already cancelled) is treated like a crash: no drain; callers recover elsewhere.
         if (_keys.Length == 0 || cancellationToken.IsCancellationRequested) return;

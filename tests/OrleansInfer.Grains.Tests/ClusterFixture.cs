@@ -42,7 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static InProcessTestCluster Build(int stepDelayMs, TimeSpan? drainTimeout = null, TimeSpan? placementWait = null, int silos = 3,
         Func<string, RunnerFactory?>? runners = null)
     {
-        var builder = new InProcessTestClusterBuilder(silos);
+        var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSiloHost((silo, host) => OrleansInferSilo.AddServices(host.Services, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout, placementWait), runners?.Invoke(silo.SiloName)));
         builder.ConfigureSilo((silo, siloBuilder) => OrleansInferSilo.ConfigureSilo(siloBuilder, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout, placementWait), configureClustering: false));
         return builder.Build();

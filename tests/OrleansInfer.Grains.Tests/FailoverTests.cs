@@ -25,8 +25,14 @@ public sealed class FailoverTests
         // Every stream must have delivered a few tokens before the silo goes.
         var flowing = prompts.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var firstWorker = new string?[prompts.Length];
+        var finishedBeforeTheStop = new bool[prompts.Length];
+        var stopped = false;
         var streams = prompts.Select((p, i) => Streams.Collect(
-            Intercept(new ClusterStreamClient(cluster.Client).GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(p)), i, firstWorker),
+            Intercept(new ClusterStreamClient(cluster.Client).GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(p)), c =>
+            {
+                firstWorker[i] ??= c.Worker;
+                if (c.Usage is not null) finishedBeforeTheStop[i] = !Volatile.Read(ref stopped);
+            }),
             n => { if (n == 5) flowing[i].TrySetResult(); })).ToArray();
         await Task.WhenAll(flowing.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -34,20 +40,24 @@ public sealed class FailoverTests
         var victimKey = ClusterFixture.WorkerKeyOf(cluster, victim.Name);
         if (kill) await cluster.KillSiloAsync(victim);
         else await cluster.StopSiloAsync(victim);
+        Volatile.Write(ref stopped, true);
 
         var results = await Task.WhenAll(streams).WaitAsync(TimeSpan.FromSeconds(120));
         for (var i = 0; i < prompts.Length; i++) Assert.Equal(expected[i], results[i].Tokens);
-        var moved = results.Where(r => r.Workers[0] == victimKey).ToList();
-        Assert.NotEmpty(moved);
-        Assert.All(moved, r => Assert.True(r.Workers.Count >= 2 && r.Workers[^1] != victimKey, $"a stream of the lost worker should end elsewhere: {string.Join(" -> ", r.Workers)}"));
+        var onVictim = Enumerable.Range(0, prompts.Length).Where(i => results[i].Workers[0] == victimKey).ToList();
+        Assert.NotEmpty(onVictim);
+        // A stream of the lost worker ends elsewhere, unless it finished there before the silo was gone (a drain lets
+        // running requests finish within its timeout).
+        Assert.All(onVictim, i => Assert.True(results[i].Workers[^1] != victimKey || finishedBeforeTheStop[i],
+            $"stream {i} of the lost worker should end elsewhere: {string.Join(" -> ", results[i].Workers)}"));
         if (!kill) Assert.DoesNotContain(await router.GetWorkers(), w => w.WorkerKey == victimKey);
     }
 
-    private static async IAsyncEnumerable<TokenChunk> Intercept(IAsyncEnumerable<TokenChunk> stream, int index, string?[] firstWorker)
+    private static async IAsyncEnumerable<TokenChunk> Intercept(IAsyncEnumerable<TokenChunk> stream, Action<TokenChunk> observe)
     {
         await foreach (var c in stream)
         {
-            firstWorker[index] ??= c.Worker;
+            observe(c);
             yield return c;
         }
     }

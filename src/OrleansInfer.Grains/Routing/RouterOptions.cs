@@ -7,7 +7,7 @@ public sealed record RouterOptions
     public string Policy { get; init; } = PlacementPolicies.KvAware;
 
     /// <summary>How long a placement waits for a live worker (a new router activation, a cluster starting) before NoWorkers.</summary>
-    public TimeSpan PlacementWait { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan PlacementWait { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A worker silent for this long gets no placements (it reports every 250 ms).</summary>
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromSeconds(2);

@@ -7,10 +7,10 @@ namespace OrleansInfer.Grains.Workers;
 /// </summary>
 internal interface IWorkerControl : IGrainWithStringKey
 {
-    /// <summary>Activates the worker and starts its load reports to the router (idempotent).</summary>
+    /// <summary>Activates the worker (idempotent).</summary>
     Task Start();
 
-    /// <summary>Pushes a load report to the router now (besides the periodic ones).</summary>
+    /// <summary>Pushes a load report to the router now: the silo asks each of its workers every report period.</summary>
     Task ReportNow();
 
     /// <summary>

@@ -16,7 +16,6 @@ internal sealed class LoadReporter(WorkerState state, IWorkerEngines engines, IG
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RegisterEvery = TimeSpan.FromSeconds(2);
 
-    private long _sequence;
     private DateTime _registeredAt;
     private bool _wasHealthy = true;
 
@@ -51,7 +50,7 @@ internal sealed class LoadReporter(WorkerState state, IWorkerEngines engines, IG
             AcknowledgedTickets = state.Tickets.Recent(time.GetUtcNow().UtcDateTime),
             Draining = state.Draining,
             ContextLength = engine.Config.ContextLength,
-            Sequence = ++_sequence,
+            Sequence = ++state.ReportSequence,
             Healthy = health.IsHealthy,
             HealthReason = health.Reason,
         };

@@ -18,4 +18,7 @@ internal sealed class WorkerState(string key, string modelId, int device, LlmEng
     public TicketAcknowledgements Tickets { get; } = new(TimeSpan.FromSeconds(5));
 
     public bool Draining { get; set; }
+
+    /// <summary>The last load report's sequence number (the router drops reports older than the newest it has).</summary>
+    public long ReportSequence { get; set; }
 }
