@@ -53,7 +53,7 @@ public static class OrleansInferSilo
     public static void AddServices(IServiceCollection services, SiloOptions options, RunnerFactory? runnerFactory = null)
     {
         services.AddSingleton(options);
-        services.AddSingleton(_ => new WorkerEngines(options, runnerFactory));
+        services.AddSingleton(sp => new WorkerEngines(options, runnerFactory, sp.GetService<ILogger<WorkerEngines>>()));
         services.AddSingleton<IWorkerEngines>(sp => sp.GetRequiredService<WorkerEngines>());
         services.AddSingleton<SiloReady>();
     }

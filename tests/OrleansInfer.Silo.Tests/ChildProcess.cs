@@ -10,9 +10,16 @@ public sealed class ChildProcess : IDisposable
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Seen)> _waiters = [];
 
     public ChildProcess(string name, params string[] args)
+        : this(name, new Dictionary<string, string>(), args)
+    {
+    }
+
+    /// <summary>With <paramref name="environment"/> added to the child's environment.</summary>
+    public ChildProcess(string name, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         Name = name;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-infer.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
