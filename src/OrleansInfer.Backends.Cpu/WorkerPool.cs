@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 
 namespace OrleansInfer.Backends.Cpu;
 
@@ -13,7 +14,10 @@ internal interface IParallelWork
 /// ticket (generation in the high 32 bits, next item in the low 32), so the caller and whichever workers are
 /// awake share the items; a worker that is descheduled or asleep never holds the step up, and a late worker
 /// cannot claim an item of a newer generation. Workers spin briefly between runs (a decode step launches
-/// ~100 of them) and then sleep. No allocation per run.
+/// ~100 of them) and then sleep. No allocation per successful run.
+/// An exception thrown by <see cref="IParallelWork.Execute"/> on any thread is caught: the remaining items are
+/// counted without running, <see cref="Run"/> waits for the items in flight and then rethrows the first exception
+/// on the calling thread, and the pool is ready for the next run.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
@@ -27,6 +31,7 @@ internal sealed class WorkerPool : IDisposable
     private int _sleepers;
     private volatile bool _stopping;
     private IParallelWork? _work;
+    private ExceptionDispatchInfo? _error; // the run's first failure
 
     public WorkerPool(int threadCount)
     {
@@ -47,6 +52,7 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>
     /// Runs <paramref name="work"/> for items 0..<paramref name="items"/>-1 and returns when all are done; with
     /// <paramref name="parallel"/> false (work too small to pay for waking workers) the caller does it alone.
+    /// Rethrows (with its original stack trace) the first exception an item threw, once no item is running.
     /// </summary>
     public void Run(IParallelWork work, int items, bool parallel = true)
     {
@@ -71,6 +77,10 @@ internal sealed class WorkerPool : IDisposable
         var spin = new SpinWait();
         while (Volatile.Read(ref _done) != items) spin.SpinOnce(sleep1Threshold: -1);
         _work = null;
+        var error = _error;
+        if (error is null) return;
+        _error = null;
+        error.Throw();
     }
 
     private void Drain(int generation, int worker)
@@ -82,7 +92,19 @@ internal sealed class WorkerPool : IDisposable
             var item = (int)ticket;
             if (item >= Volatile.Read(ref _items)) return;
             if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) continue;
-            _work!.Execute(item, worker);
+            // Every claimed item is counted, run or not, so the caller's wait always ends; after a failure the
+            // rest are skipped (the step has failed anyway) and an exception never escapes a worker thread.
+            if (Volatile.Read(ref _error) is null)
+            {
+                try
+                {
+                    _work!.Execute(item, worker);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+                }
+            }
             Interlocked.Increment(ref _done);
         }
     }

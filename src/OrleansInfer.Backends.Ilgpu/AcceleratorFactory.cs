@@ -23,13 +23,12 @@ internal static class AcceleratorFactory
         try
         {
             var cudaDevices = context.GetCudaDevices();
+            if (o.Device != IlgpuDevice.Cpu && cudaDevices.Count == 0) ExplainNoCudaDevice(o.Device);
             Accelerator accelerator = o.Device switch
             {
                 IlgpuDevice.Cpu => cpu.CreateCPUAccelerator(context),
                 _ when o.CudaDeviceIndex < cudaDevices.Count => cudaDevices[o.CudaDeviceIndex].CreateAccelerator(context),
-                IlgpuDevice.Cuda => throw new InvalidOperationException(cudaDevices.Count == 0
-                    ? "no CUDA device found (is the NVIDIA driver installed?); use the CPU accelerator or the CPU backend"
-                    : $"CUDA device {o.CudaDeviceIndex} does not exist ({cudaDevices.Count} found)"),
+                IlgpuDevice.Cuda => throw new InvalidOperationException($"CUDA device {o.CudaDeviceIndex} does not exist ({cudaDevices.Count} found)"),
                 _ => cpu.CreateCPUAccelerator(context),
             };
             return (context, accelerator);
@@ -39,6 +38,19 @@ internal static class AcceleratorFactory
             context.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// ILGPU found no CUDA device: only a machine without a CUDA driver may fall back to the emulator
+    /// (<see cref="IlgpuDevice.Auto"/>); a driver that fails to initialise, or one whose devices ILGPU does not
+    /// see, is an error, and so is <see cref="IlgpuDevice.Cuda"/> without a device.
+    /// </summary>
+    private static void ExplainNoCudaDevice(IlgpuDevice device)
+    {
+        var cuda = IlgpuDevices.Probe();
+        if (cuda.Problem == CudaProblem.InitializationFailed) throw new CudaInitializationException(cuda.Detail!, cuda);
+        if (cuda.DeviceCount > 0) throw new InvalidOperationException($"the CUDA driver reports {cuda.DeviceCount} device(s) but ILGPU found none");
+        if (device == IlgpuDevice.Cuda) throw new InvalidOperationException($"no CUDA device found ({cuda.Detail}); use the CPU accelerator or the CPU backend");
     }
 
     /// <summary>
@@ -71,22 +83,4 @@ internal static class AcceleratorFactory
         CudaAccelerator c => $"{c.Name} (CUDA, {c.MemorySize / (double)(1L << 30):F1} GiB, {c.Architecture})",
         _ => $"ILGPU CPU accelerator ({a.NumMultiprocessors} multiprocessors, {a.WarpSize}-thread warps)",
     };
-}
-
-/// <summary>What accelerators this machine has, for hosts that start one worker per device.</summary>
-public static class IlgpuDevices
-{
-    /// <summary>CUDA devices ILGPU can drive here (0 without a driver or a GPU).</summary>
-    public static int CudaDeviceCount()
-    {
-        try
-        {
-            using var context = Context.Create(b => b.Cuda());
-            return context.GetCudaDevices().Count;
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
-        {
-            return 0;
-        }
-    }
 }

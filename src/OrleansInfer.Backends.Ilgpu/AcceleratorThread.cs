@@ -6,13 +6,19 @@ namespace OrleansInfer.Backends.Ilgpu;
 /// The one thread through which every accelerator call goes (creation, uploads, launches, synchronization,
 /// dispose): a CUDA context is bound to the thread that made it current (ILGPU issue #705), and the engine calls
 /// from its own thread. <see cref="Invoke"/> posts work and waits; it allocates nothing when given a cached delegate.
+/// Concurrent callers take turns: each action runs once and its caller gets its own exception. Calls from the
+/// accelerator thread itself run inline. <see cref="Dispose"/> lets the action already posted finish and fails
+/// every other waiting or later caller with <see cref="ObjectDisposedException"/>.
 /// </summary>
 internal sealed class AcceleratorThread : IDisposable
 {
     private readonly Thread _thread;
-    private readonly SemaphoreSlim _work = new(0);
-    private readonly SemaphoreSlim _done = new(0);
-    private Action? _action;
+    private readonly object _lock = new();
+
+    // All guarded by _lock. A caller owns the slot from posting its action until it has read the outcome.
+    private bool _slotTaken;
+    private Action? _posted;
+    private bool _completed;
     private ExceptionDispatchInfo? _error;
     private bool _stopping;
 
@@ -30,19 +36,32 @@ internal sealed class AcceleratorThread : IDisposable
             action();
             return;
         }
-        ObjectDisposedException.ThrowIf(_stopping, this);
-        _action = action;
-        _work.Release();
-        _done.Wait();
-        var error = _error;
-        _error = null;
+
+        ExceptionDispatchInfo? error;
+        lock (_lock)
+        {
+            while (_slotTaken && !_stopping) Monitor.Wait(_lock);
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            _slotTaken = true;
+            _posted = action;
+            _completed = false;
+            Monitor.PulseAll(_lock);
+            // Once posted, the action runs even if Dispose comes meanwhile: the loop drains it before stopping.
+            while (!_completed) Monitor.Wait(_lock);
+            error = _error;
+            _error = null;
+            _slotTaken = false;
+            Monitor.PulseAll(_lock);
+        }
         error?.Throw();
     }
 
+    /// <summary>Runs <paramref name="func"/> on the accelerator thread and returns its result (allocates a closure).</summary>
     public T Invoke<T>(Func<T> func)
     {
         T result = default!;
-        Invoke(() => result = func());
+        // A statement body: an expression lambda would bind to this overload again (Func beats Action).
+        Invoke(() => { result = func(); });
         return result;
     }
 
@@ -50,31 +69,43 @@ internal sealed class AcceleratorThread : IDisposable
     {
         while (true)
         {
-            _work.Wait();
-            if (_stopping && _action is null) return;
+            Action action;
+            lock (_lock)
+            {
+                while (_posted is null && !_stopping) Monitor.Wait(_lock);
+                if (_posted is null) return;
+                action = _posted;
+                _posted = null;
+            }
+
+            ExceptionDispatchInfo? error = null;
             try
             {
-                _action!();
+                action();
             }
             catch (Exception e)
             {
-                _error = ExceptionDispatchInfo.Capture(e);
+                error = ExceptionDispatchInfo.Capture(e);
             }
-            finally
+
+            lock (_lock)
             {
-                _action = null;
-                _done.Release();
+                _error = error;
+                _completed = true;
+                Monitor.PulseAll(_lock);
             }
         }
     }
 
     public void Dispose()
     {
-        if (_stopping) return;
-        _stopping = true;
-        _work.Release();
-        _thread.Join();
-        _work.Dispose();
-        _done.Dispose();
+        lock (_lock)
+        {
+            if (_stopping) return;
+            _stopping = true;
+            Monitor.PulseAll(_lock);
+        }
+        // From an action on the accelerator thread the loop ends after that action returns.
+        if (Thread.CurrentThread != _thread) _thread.Join();
     }
 }

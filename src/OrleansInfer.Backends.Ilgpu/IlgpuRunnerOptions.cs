@@ -3,7 +3,7 @@ namespace OrleansInfer.Backends.Ilgpu;
 /// <summary>Which ILGPU accelerator runs the model.</summary>
 public enum IlgpuDevice
 {
-    /// <summary>CUDA when a CUDA device is present, else ILGPU's CPU accelerator.</summary>
+    /// <summary>CUDA when a CUDA device is present, else (no CUDA driver at all) ILGPU's CPU accelerator; a driver that fails to initialise is an error.</summary>
     Auto,
     Cuda,
 

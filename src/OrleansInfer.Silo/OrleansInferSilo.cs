@@ -59,7 +59,7 @@ public static class OrleansInferSilo
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new RouterOptions { Policy = options.RoutingPolicy, PlacementWait = options.PlacementWait });
-        services.AddSingleton(sp => new WorkerEngines(options, runnerFactory, sp.GetService<ILogger<LlmEngine>>()));
+        services.AddSingleton(sp => new WorkerEngines(options, runnerFactory, sp.GetService<ILogger<WorkerEngines>>(), sp.GetService<ILogger<LlmEngine>>()));
         services.AddSingleton<IWorkerEngines>(sp => sp.GetRequiredService<WorkerEngines>());
         services.AddSingleton<SiloReady>();
         services.AddSingleton<LocalWorkers>();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using OrleansInfer.Backends.Cpu;
 using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Engine.Core;
@@ -16,6 +17,8 @@ public delegate IModelRunner RunnerFactory(ModelFile model, int device, SiloOpti
 /// <summary>
 /// The engines of this silo: the model opened once, one runner and one engine (with its own loop thread) per
 /// accelerator: every CUDA device, or without one <see cref="SiloOptions.CpuWorkers"/> CPU engines sharing the cores.
+/// A CUDA driver that is installed but fails to initialise stops an ilgpu silo (<see cref="CudaInitializationException"/>)
+/// and makes an auto silo warn before it falls back to CPU workers.
 /// </summary>
 public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
 {
@@ -23,7 +26,17 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
     private readonly List<IModelRunner> _runners = [];
     private readonly List<LlmEngine> _engines = [];
 
-    public WorkerEngines(SiloOptions options, RunnerFactory? runnerFactory = null, ILogger<LlmEngine>? engineLogger = null)
+    /// <param name="options">The silo's settings.</param>
+    /// <param name="runnerFactory">Builds the runners (tests); null discovers this machine's accelerators.</param>
+    /// <param name="logger">Where backend discovery says what it found (a failing CUDA driver is a warning).</param>
+    /// <param name="engineLogger">Where each engine logs its failed steps.</param>
+    public WorkerEngines(SiloOptions options, RunnerFactory? runnerFactory = null, ILogger<WorkerEngines>? logger = null, ILogger<LlmEngine>? engineLogger = null)
+        : this(options, runnerFactory, logger, IlgpuDevices.Probe, engineLogger)
+    {
+    }
+
+    /// <summary>With the CUDA probe given (tests simulate a failing driver).</summary>
+    internal WorkerEngines(SiloOptions options, RunnerFactory? runnerFactory, ILogger<WorkerEngines>? logger, Func<CudaProbe> probeCuda, ILogger<LlmEngine>? engineLogger = null)
     {
         options.Validate();
         ModelId = options.ResolvedModelId;
@@ -31,7 +44,7 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
         try
         {
             var tokenizer = Tokenizer.Create(_model.Vocabulary);
-            var (factory, devices) = runnerFactory is not null ? (runnerFactory, options.CpuWorkers) : Discover(options);
+            var (factory, devices) = runnerFactory is not null ? (runnerFactory, options.CpuWorkers) : Discover(options, probeCuda, logger ?? NullLogger<WorkerEngines>.Instance);
             for (var device = 0; device < devices; device++)
             {
                 var runner = factory(_model, device, options);
@@ -65,13 +78,33 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
 
     public string Describe(int device) => Get(device).DeviceName;
 
-    /// <summary>The runner kind and device count this machine offers for the configured backend.</summary>
-    private static (RunnerFactory Factory, int Devices) Discover(SiloOptions o)
+    /// <summary>
+    /// The runner kind and device count this machine offers for the configured backend. Without a CUDA driver,
+    /// ilgpu runs one worker on ILGPU's CPU accelerator and auto runs CPU workers; a driver that fails is an
+    /// error for ilgpu and a warning for auto.
+    /// </summary>
+    private static (RunnerFactory Factory, int Devices) Discover(SiloOptions o, Func<CudaProbe> probeCuda, ILogger logger)
     {
         if (o.Backend == "cpu") return (CpuRunner, o.CpuWorkers);
-        var cuda = IlgpuDevices.CudaDeviceCount();
-        if (cuda > 0) return (IlgpuRunner, cuda);
-        return o.Backend == "ilgpu" ? (IlgpuRunner, 1) : (CpuRunner, o.CpuWorkers);
+        var cuda = probeCuda();
+        if (cuda.DeviceCount > 0)
+        {
+            logger.LogInformation("--backend {Backend}: {Devices} CUDA device(s), one ILGPU worker each", o.Backend, cuda.DeviceCount);
+            return (IlgpuRunner, cuda.DeviceCount);
+        }
+        if (cuda.Problem == CudaProblem.InitializationFailed)
+        {
+            if (o.Backend == "ilgpu") throw new CudaInitializationException($"--backend ilgpu: {cuda.Detail}", cuda);
+            logger.LogWarning("--backend auto: {Cause}; starting {Workers} CPU worker(s) instead", cuda.Detail, o.CpuWorkers);
+            return (CpuRunner, o.CpuWorkers);
+        }
+        if (o.Backend == "ilgpu")
+        {
+            logger.LogInformation("--backend ilgpu: {Cause}; one worker on ILGPU's CPU accelerator", cuda.Detail);
+            return (IlgpuRunner, 1);
+        }
+        logger.LogInformation("--backend auto: {Cause}; starting {Workers} CPU worker(s)", cuda.Detail, o.CpuWorkers);
+        return (CpuRunner, o.CpuWorkers);
     }
 
     public static IModelRunner IlgpuRunner(ModelFile model, int device, SiloOptions o) => new IlgpuModelRunner(model, new IlgpuRunnerOptions

@@ -21,10 +21,14 @@ public static class CliRunner
     }
 
     /// <summary>Runs orleans-infer.dll (copied beside the tests) in a child process.</summary>
-    public static Result RunProcess(params string[] args)
+    public static Result RunProcess(params string[] args) => RunProcess(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs orleans-infer.dll in a child process with <paramref name="environment"/> added to its environment.</summary>
+    public static Result RunProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "orleans-infer.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var p = Process.Start(start)!;

@@ -10,14 +10,22 @@ public sealed class ChildProcess : IDisposable
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Seen)> _waiters = [];
 
     /// <summary>Runs `orleans-infer` (the CLI built beside the tests) with <paramref name="args"/>.</summary>
-    public ChildProcess(string name, params string[] args) : this(name, "dotnet", [Path.Combine(AppContext.BaseDirectory, "orleans-infer.dll"), .. args])
+    public ChildProcess(string name, params string[] args)
+        : this(name, new Dictionary<string, string>(), args)
     {
     }
 
-    public ChildProcess(string name, string fileName, IEnumerable<string> args)
+    /// <summary>Runs `orleans-infer` with <paramref name="environment"/> added to the child's environment.</summary>
+    public ChildProcess(string name, IReadOnlyDictionary<string, string> environment, params string[] args)
+        : this(name, "dotnet", [Path.Combine(AppContext.BaseDirectory, "orleans-infer.dll"), .. args], environment)
+    {
+    }
+
+    public ChildProcess(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         foreach (var a in args) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Add("out", e.Data);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Silo;
 
@@ -9,7 +11,8 @@ namespace OrleansInfer.Cli.Commands;
 /// <summary>
 /// `silo`: runs one silo of the cluster serving a model. Settings come from appsettings.json and OrleansInfer__*
 /// environment variables, then the flags given; a bad setting stops the start with a message naming it. Prints a
-/// line containing "ready" once its workers accept work; SIGTERM or Ctrl+C drains it.
+/// line containing "ready" once its workers accept work; SIGTERM or Ctrl+C drains it. `--backend ilgpu` with a CUDA
+/// driver that fails to initialise exits 1 with one line naming the driver's error.
 /// </summary>
 internal static class SiloCommand
 {
@@ -78,6 +81,15 @@ internal static class SiloCommand
             }
 
             using var host = OrleansInferSilo.Build(options);
+            try
+            {
+                // The model and the engines before Orleans: a backend that cannot start is one line, not a host start-up error log.
+                host.Services.GetRequiredService<WorkerEngines>();
+            }
+            catch (CudaInitializationException e)
+            {
+                throw new CliException(e.Message, ExitCodes.Failure);
+            }
             await host.StartAsync(ct);
             var ready = host.Services.GetService(typeof(SiloReady)) as SiloReady ?? throw new InvalidOperationException("the silo host has no readiness signal");
             var keys = await ready.Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);

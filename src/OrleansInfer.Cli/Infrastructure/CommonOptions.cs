@@ -32,9 +32,16 @@ internal static class CommonOptions
     };
 }
 
-/// <summary>The engine limits generate and bench take: backend and device, KV pool, block size, per-step token and sequence caps.</summary>
+/// <summary>
+/// The engine limits generate and bench take: backend and device, KV pool, block size, per-step token and sequence
+/// caps. `--backend ilgpu` asks the CUDA driver first: a driver that fails to initialise is an error (exit 1), not a
+/// silent fall back to the emulator; without a driver `--device auto` emulates and `--device cuda` is refused.
+/// </summary>
 internal sealed class EngineLimitOptions
 {
+    /// <summary>Asks the CUDA driver about this machine (tests substitute a failing one).</summary>
+    public Func<CudaProbe> ProbeCuda { get; init; } = IlgpuDevices.Probe;
+
     public Option<string> Backend { get; } = CreateBackend();
     public Option<string> Device { get; } = CreateDevice();
     public Option<int?> KvBlocks { get; } = new("--kv-blocks") { Description = "KV cache blocks to allocate (default: from a 1 GiB budget)" };
@@ -109,7 +116,15 @@ internal sealed class EngineLimitOptions
         {
             throw new CliException($"invalid engine limit: {e.Message.Split(Environment.NewLine)[0]}");
         }
+        if (backend == "ilgpu" && device != "cpu") RequireUsableCuda(device);
         return new RunnerChoice(backend, cpu, ilgpu);
+    }
+
+    private void RequireUsableCuda(string device)
+    {
+        var cuda = ProbeCuda();
+        if (cuda.Problem == CudaProblem.InitializationFailed) throw new CliException($"--backend ilgpu: {cuda.Detail}", ExitCodes.Failure);
+        if (device == "cuda" && cuda.DeviceCount == 0) throw new CliException($"--device cuda: no CUDA device found ({cuda.Detail})");
     }
 }
 
