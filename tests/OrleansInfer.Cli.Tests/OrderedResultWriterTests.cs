@@ -18,17 +18,18 @@ public sealed class OrderedResultWriterTests
     [Fact]
     public async Task ResultsAreWrittenInInputOrderAsSoonAsTheyCanBe()
     {
-        // Continuations run inline: once a result is set, whatever it lets the writer write is written.
+        // Results are set off the test's synchronization context, where continuations run inline: once a result is
+        // set, whatever it lets the writer write has been written.
         var done = Enumerable.Range(0, 3).Select(_ => new TaskCompletionSource<GenerationResult>()).ToArray();
         var output = new StringWriter();
         var error = new StringWriter();
         var writing = OrderedResultWriter.WriteAsync(["a", "b", "c"], done.Select(d => d.Task).ToList(), asJson: true, output, error);
 
-        done[1].SetResult(Result(5));
+        await Task.Run(() => done[1].SetResult(Result(5)));
         Assert.Equal("", output.ToString()); // prompt 1 waits for prompt 0
-        done[0].SetException(new ClusterStreamFailedException("request x failed on 9 workers; last error: boom", new InvalidOperationException("boom")));
+        await Task.Run(() => done[0].SetException(new ClusterStreamFailedException("request x failed on 9 workers; last error: boom", new InvalidOperationException("boom"))));
         Assert.Equal(2, output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        done[2].SetResult(Result(7, 8));
+        await Task.Run(() => done[2].SetResult(Result(7, 8)));
         var (exitCode, completion) = await writing.WaitAsync(TimeSpan.FromSeconds(10));
 
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();

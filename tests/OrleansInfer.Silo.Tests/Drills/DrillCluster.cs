@@ -105,14 +105,24 @@ public sealed class DrillCluster : IAsyncDisposable
         {
             while (true)
             {
-                var load = await Client.GetGrain<IWorkerGrain>(silo.Worker).GetLoad().WaitAsync(TimeSpan.FromSeconds(10));
-                if (load.FreeBlocks == load.TotalBlocks && load.RunningRequests == 0 && load.WaitingRequests == 0) break;
-                last = $"{silo.Process.Name}: {load.FreeBlocks}/{load.TotalBlocks} blocks free, {load.RunningRequests} running, {load.WaitingRequests} waiting";
+                try
+                {
+                    var load = await Client.GetGrain<IWorkerGrain>(silo.Worker).GetLoad().WaitAsync(TimeSpan.FromSeconds(10));
+                    if (load.FreeBlocks == load.TotalBlocks && load.RunningRequests == 0 && load.WaitingRequests == 0) break;
+                    last = $"{silo.Process.Name}: {load.FreeBlocks}/{load.TotalBlocks} blocks free, {load.RunningRequests} running, {load.WaitingRequests} waiting";
+                }
+                catch (Exception e) when (e is TimeoutException or OrleansException)
+                {
+                    last = $"{silo.Process.Name}: {e.GetType().Name}: {e.Message.Split('\n')[0]}";
+                }
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected every live worker's KV to be free again within {timeout.TotalSeconds} s; {last}");
                 await Task.Delay(200);
             }
         }
     }
+
+    /// <summary>The last output lines of every silo (for failure messages).</summary>
+    public string DescribeSilos(int lines = 15) => string.Join("\n", Silos.Select(s => $"--- {s.Process.Name} ({s.Address}):\n{string.Join('\n', s.Process.Lines.TakeLast(lines))}"));
 
     public async ValueTask DisposeAsync()
     {

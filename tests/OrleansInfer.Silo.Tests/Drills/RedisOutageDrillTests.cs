@@ -47,7 +47,7 @@ public sealed class RedisOutageDrillTests : IAsyncLifetime
         Assert.Equal(reference.GeneratedTokenIds, during);
 
         // A new client cannot read the gateway list: it works anyway or says so in one line (exit 1), never hangs or crashes.
-        var fresh = cluster.Start("generate-during-outage", "generate", "--cluster", cluster.Address, "--prompt", reference.Prompt, "--temperature", "0", "--json");
+        var fresh = cluster.Start("generate-during-outage", "generate", "--cluster", cluster.Address, "--prompt", reference.Prompt, "--temperature", "0", "--max-tokens", "64", "--json");
         var freshExit = await fresh.WaitForExit(TimeSpan.FromSeconds(120));
         if (freshExit == 0) Assert.Equal(reference.GeneratedTokenIds, DrillWorkload.TokenIds(fresh.Output).Single());
         else
@@ -58,9 +58,9 @@ public sealed class RedisOutageDrillTests : IAsyncLifetime
         }
 
         await redis.StartAsync(); // same port, empty: the membership table is gone
-        await WaitForMembershipAsync(cluster.Address, expectedSilos: 2, TimeSpan.FromSeconds(90));
+        await WaitForMembershipAsync(cluster, expectedSilos: 2, TimeSpan.FromSeconds(90));
 
-        var after = cluster.Start("generate-after-restart", "generate", "--cluster", cluster.Address, "--prompt", reference.Prompt, "--temperature", "0", "--json");
+        var after = cluster.Start("generate-after-restart", "generate", "--cluster", cluster.Address, "--prompt", reference.Prompt, "--temperature", "0", "--max-tokens", "64", "--json");
         Assert.True(await after.WaitForExit(TimeSpan.FromSeconds(120)) == 0, $"generate after the restart failed:\n{string.Join('\n', after.Lines)}");
         Assert.Equal(reference.GeneratedTokenIds, DrillWorkload.TokenIds(after.Output).Single());
 
@@ -84,7 +84,7 @@ public sealed class RedisOutageDrillTests : IAsyncLifetime
     }
 
     /// <summary>Waits until a new client can connect through the restarted table and sees the expected active silos.</summary>
-    private static async Task WaitForMembershipAsync(string address, int expectedSilos, TimeSpan timeout)
+    private static async Task WaitForMembershipAsync(DrillCluster cluster, int expectedSilos, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         var last = "";
@@ -92,7 +92,7 @@ public sealed class RedisOutageDrillTests : IAsyncLifetime
         {
             try
             {
-                using var host = await ClusterEndpoint.Parse(address).ConnectAsync().WaitAsync(TimeSpan.FromSeconds(20));
+                using var host = await ClusterEndpoint.Parse(cluster.Address).ConnectAsync().WaitAsync(TimeSpan.FromSeconds(20));
                 var hosts = await ClusterEndpoint.Client(host).GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(10));
                 if (hosts.Count == expectedSilos) return;
                 last = $"{hosts.Count} active silo(s)";
@@ -103,6 +103,6 @@ public sealed class RedisOutageDrillTests : IAsyncLifetime
             }
             await Task.Delay(500);
         }
-        throw new TimeoutException($"expected a new client to connect and see {expectedSilos} active silos within {timeout.TotalSeconds} s; last: {last}");
+        throw new TimeoutException($"expected a new client to connect and see {expectedSilos} active silos within {timeout.TotalSeconds} s; last: {last}\n{cluster.DescribeSilos()}");
     }
 }
