@@ -6,19 +6,8 @@ namespace OrleansInfer.Silo.Tests;
 /// surviving worker's KV is free again afterwards.
 /// </summary>
 [Collection(nameof(DrillCollection))]
-public sealed class KillDrillTests : IAsyncLifetime
+public sealed class KillDrillTests() : DrillTest(maxTokens: 64, ignoreEos: false)
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("orleans-infer-drill-").FullName;
-    private DrillWorkload _workload = null!;
-
-    public async Task InitializeAsync() => _workload = await DrillWorkload.CreateAsync(_folder, maxTokens: 64, ignoreEos: false);
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
-
     [Theory]
     [InlineData(2, true)]
     [InlineData(2, false)]
@@ -32,19 +21,12 @@ public sealed class KillDrillTests : IAsyncLifetime
         var routerHost = await cluster.RouterHostAsync();
         var victim = killRouterHost ? routerHost : cluster.Silos.First(s => s != routerHost);
 
-        var generate = cluster.Start("generate", ["generate", "--cluster", cluster.Address, .. _workload.GenerateFlags]);
-        for (var i = 0; i < DrillWorkload.Prompts.Count; i++)
-        {
-            var prompt = i;
-            await generate.WaitForLine(l => l.Contains($"prompt {prompt}: first token from worker"), TimeSpan.FromSeconds(120), $"prompt {prompt}'s first token");
-        }
+        var generate = await StartGenerateAsync(cluster);
         var onVictim = generate.Count(l => l.Contains("first token from worker " + victim.Worker));
 
         victim.Process.Kill();
 
-        var exit = await generate.WaitForExit(TimeSpan.FromSeconds(240));
-        Assert.True(exit == 0, $"generate --cluster exited {exit}:\n{string.Join('\n', generate.Lines.TakeLast(40))}");
-        _workload.AssertOutputs(generate);
+        await AssertCompletesAsync(generate);
         if (onVictim > 0) Assert.True(generate.Count(l => l.Contains("resumed on worker")) >= 1, $"{onVictim} prompt(s) were on the killed worker; none says it resumed");
         await cluster.AssertFreeKvReturnsAsync(cluster.Silos.Where(s => s != victim), TimeSpan.FromSeconds(60));
     }

@@ -7,19 +7,8 @@ namespace OrleansInfer.Silo.Tests;
 /// exits saying so.
 /// </summary>
 [Collection(nameof(DrillCollection))]
-public sealed class PauseDrillTests : IAsyncLifetime
+public sealed class PauseDrillTests() : DrillTest(maxTokens: 96, ignoreEos: true)
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("orleans-infer-drill-").FullName;
-    private DrillWorkload _workload = null!;
-
-    public async Task InitializeAsync() => _workload = await DrillWorkload.CreateAsync(_folder, maxTokens: 96, ignoreEos: true);
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task APausedSiloIsDeclaredDeadAndNoStreamIsLostOrDuplicated()
     {
@@ -28,12 +17,7 @@ public sealed class PauseDrillTests : IAsyncLifetime
         await cluster.StartAsync(3);
         var victim = await cluster.RouterHostAsync();
 
-        var generate = cluster.Start("generate", ["generate", "--cluster", cluster.Address, .. _workload.GenerateFlags]);
-        for (var i = 0; i < DrillWorkload.Prompts.Count; i++)
-        {
-            var prompt = i;
-            await generate.WaitForLine(l => l.Contains($"prompt {prompt}: first token from worker"), TimeSpan.FromSeconds(120), $"prompt {prompt}'s first token");
-        }
+        var generate = await StartGenerateAsync(cluster);
 
         victim.Process.Signal(Signals.Stop);
         try
@@ -49,9 +33,7 @@ public sealed class PauseDrillTests : IAsyncLifetime
         Assert.Contains("exiting", line);
         Assert.Equal(SiloExitCodes.DeclaredDead, await victim.Process.WaitForExit(TimeSpan.FromSeconds(30)));
 
-        var exit = await generate.WaitForExit(TimeSpan.FromSeconds(240));
-        Assert.True(exit == 0, $"generate --cluster exited {exit}:\n{string.Join('\n', generate.Lines.TakeLast(40))}");
-        _workload.AssertOutputs(generate);
+        await AssertCompletesAsync(generate);
         await cluster.AssertFreeKvReturnsAsync(cluster.Silos.Where(s => s != victim), TimeSpan.FromSeconds(60));
     }
 }

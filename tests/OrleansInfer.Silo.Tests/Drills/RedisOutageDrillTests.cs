@@ -11,33 +11,17 @@ namespace OrleansInfer.Silo.Tests;
 /// everything works, new clients included.
 /// </summary>
 [Collection(nameof(DrillCollection))]
-public sealed class RedisOutageDrillTests : IAsyncLifetime
+public sealed class RedisOutageDrillTests() : DrillTest(maxTokens: 160, ignoreEos: true)
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("orleans-infer-drill-").FullName;
-    private DrillWorkload _workload = null!;
-
-    public async Task InitializeAsync() => _workload = await DrillWorkload.CreateAsync(_folder, maxTokens: 160, ignoreEos: true);
-
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task StreamsAndClientsSurviveARedisRestartThatLosesTheTable()
     {
-        using var redis = new PrivateRedis(_folder);
+        using var redis = new PrivateRedis(Folder);
         await redis.StartAsync();
         await using var cluster = new DrillCluster(redis.Address, stepDelayMs: 40);
         await cluster.StartAsync(2);
 
-        var generate = cluster.Start("generate", ["generate", "--cluster", cluster.Address, .. _workload.GenerateFlags]);
-        for (var i = 0; i < DrillWorkload.Prompts.Count; i++)
-        {
-            var prompt = i;
-            await generate.WaitForLine(l => l.Contains($"prompt {prompt}: first token from worker"), TimeSpan.FromSeconds(120), $"prompt {prompt}'s first token");
-        }
+        var generate = await StartGenerateAsync(cluster);
 
         redis.Kill();
 
@@ -64,9 +48,7 @@ public sealed class RedisOutageDrillTests : IAsyncLifetime
         Assert.True(await after.WaitForExit(TimeSpan.FromSeconds(120)) == 0, $"generate after the restart failed:\n{string.Join('\n', after.Lines)}");
         Assert.Equal(reference.GeneratedTokenIds, DrillWorkload.TokenIds(after.Output).Single());
 
-        var exit = await generate.WaitForExit(TimeSpan.FromSeconds(240));
-        Assert.True(exit == 0, $"generate --cluster exited {exit}:\n{string.Join('\n', generate.Lines.TakeLast(40))}");
-        _workload.AssertOutputs(generate);
+        await AssertCompletesAsync(generate);
         await cluster.AssertFreeKvReturnsAsync(cluster.Silos, TimeSpan.FromSeconds(60));
     }
 
