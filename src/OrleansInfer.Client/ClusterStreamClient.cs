@@ -41,7 +41,7 @@ public sealed class ClusterStreamClient
         var failed = new List<string>();
         var worker = pinnedWorker;
         long ticket = 0;
-        int recoveries = 0, reattachments = 0;
+        int recoveries = 0, reattachments = 0, moves = 0;
         var deadline = _options.Time.GetUtcNow() + _options.RetryDeadline;
 
         while (true)
@@ -76,7 +76,7 @@ public sealed class ClusterStreamClient
             if (ledger.IsComplete) yield break;
             switch (attempt.End)
             {
-                case AttemptEnd.Moved:
+                case AttemptEnd.Moved when moves++ < _options.MaxMoves:
                     onRecovery?.Invoke(new StreamRecovery(worker, new InvalidOperationException($"handed off to {attempt.MovedTo}"), RecoveryKind.Moved, ledger.TokensDelivered));
                     (worker, ticket) = (attempt.MovedTo!, 0);
                     continue;
@@ -90,6 +90,7 @@ public sealed class ClusterStreamClient
             var error = attempt.End switch
             {
                 AttemptEnd.Failed => attempt.Error!,
+                AttemptEnd.Moved => new InvalidOperationException($"the request was handed off {moves - 1} times"),
                 AttemptEnd.Reattach => new TimeoutException($"the stream kept going quiet after gateway losses ({reattachments} re-attachments)"),
                 _ => new InvalidOperationException("the worker's stream ended before the request finished"),
             };

@@ -33,6 +33,9 @@ public sealed record ClusterStreamOptions
     /// <summary>Re-attachments to the same worker one request may make (gateway losses).</summary>
     public int MaxReattachments { get; init; } = 4;
 
+    /// <summary>Hand-offs (rebalancing, drains) one request follows before it counts them as failures.</summary>
+    public int MaxMoves { get; init; } = 16;
+
     /// <summary>The first wait between placement retries; each retry doubles it up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 
@@ -57,6 +60,7 @@ public sealed record ClusterStreamOptions
         if (MaxBackoff < InitialBackoff) throw new ArgumentException($"{nameof(MaxBackoff)} must be at least {nameof(InitialBackoff)}", nameof(MaxBackoff));
         if (MaxRecoveries < 0) throw new ArgumentException($"{nameof(MaxRecoveries)} must not be negative", nameof(MaxRecoveries));
         if (MaxReattachments < 0) throw new ArgumentException($"{nameof(MaxReattachments)} must not be negative", nameof(MaxReattachments));
+        if (MaxMoves < 0) throw new ArgumentException($"{nameof(MaxMoves)} must not be negative", nameof(MaxMoves));
         return this;
     }
 }

@@ -115,7 +115,9 @@ public sealed class EngineLifecycleTests
 
     /// <summary>
     /// A request submitted at the very moment the last one ends (from the engine thread, right after that end was
-    /// counted) keeps the engine busy: the idle signal is not completed while it waits, and is once it ends.
+    /// counted) keeps the engine busy: the idle signal is not completed while it waits, and is once it ends. An end
+    /// counts towards idleness only once the engine has published the snapshots that show it (freed blocks included),
+    /// so the engine is not idle at the first end either.
     /// </summary>
     [Fact]
     public async Task ARequestSubmittedAsTheLastOneEndsIsNeverReportedIdle()
@@ -144,14 +146,44 @@ public sealed class EngineLifecycleTests
 
         await Within(engine.GenerateAsync(new GenerationRequest([4], Greedy(1))), "the first request");
         Wait(secondHeld, "the second request's first step");
-        Assert.True(idleAtFirstEnd!.IsCompleted, "the engine was idle between the two requests");
-        Assert.True(await idleAtFirstEnd);
+        Assert.False(idleAtFirstEnd!.IsCompleted, "idle reported before the first end was published, with the second request submitted");
         Assert.False(second!.IsWaiting, "the second request runs");
         Assert.False(idleAfterSecondSubmit!.IsCompleted, "idle reported while the second request is queued");
         Assert.False(engine.WhenIdleAsync().IsCompleted, "idle reported while the second request runs");
         releaseSecond.Set();
         await Within(second.CollectAsync(), "the second request");
         Assert.True(await Within(idleAfterSecondSubmit, "idleness once the second request ended"));
+        Assert.True(await Within(idleAtFirstEnd, "idleness once both requests ended"));
+        await engine.DisposeAsync();
+    }
+
+    /// <summary>
+    /// The engine thread is held right after the last request ended, before it publishes its snapshots: a caller told
+    /// "idle" then would read the ended request's blocks as still held (a worker's drain, a test's free-KV check).
+    /// </summary>
+    [Fact]
+    public async Task WhenIdleCompletesOnlyOnceTheSnapshotShowsTheFreedBlocks()
+    {
+        var runner = new ScriptedRunner();
+        using var ended = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var engine = new LlmEngine(runner, TestTokenizer.Create());
+        var total = engine.KvCache.TotalBlocks;
+        engine.AfterRequestEnded = () =>
+        {
+            ended.Set();
+            Wait(release, "the test to let the engine publish");
+        };
+
+        var stream = engine.Submit(new GenerationRequest([1, 2, 3, 4, 5], Greedy(6)));
+        var idle = engine.WhenIdleAsync();
+        Wait(ended, "the request's end");
+        Assert.False(engine.IsIdleNow, "idle reported before the snapshots show the request gone");
+        Assert.False(idle.IsCompleted, "idle reported before the snapshots show the request gone");
+        release.Set();
+        Assert.True(await Within(idle, "idleness once the end was published"));
+        Assert.Equal(total, engine.KvCache.FreeBlocks);
+        await Within(stream.CollectAsync(), "the request");
         await engine.DisposeAsync();
     }
 

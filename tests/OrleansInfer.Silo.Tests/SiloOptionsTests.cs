@@ -28,6 +28,9 @@ public sealed class SiloOptionsTests
     [InlineData("OrleansInfer:GatewayPort", "OrleansInfer:GatewayPort", "70000")]
     [InlineData("OrleansInfer:BlockSize", "OrleansInfer:BlockSize", "0")]
     [InlineData("OrleansInfer:Backend", "OrleansInfer:Backend", "tpu")]
+    [InlineData("OrleansInfer:RoutingPolicy", "OrleansInfer:RoutingPolicy", "random")]
+    [InlineData("OrleansInfer:PlacementWait", "OrleansInfer:PlacementWait", "-00:00:01")]
+    [InlineData("OrleansInfer:MaxConsecutiveFailures", "OrleansInfer:MaxConsecutiveFailures", "0")]
     public void InvalidSettingsFailNamingTheSetting(string named, string key, string value)
     {
         var pairs = new List<(string, string)>();

@@ -24,6 +24,7 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
     private readonly RequestValidator _validator;
     private readonly QueueBounds _bounds;
     private readonly IdleSignal _idle = new();
+    private int _endedUnpublished; // engine thread only
     private readonly HealthMonitor _health;
     private readonly LoadPublisher _publisher;
     private readonly StepLoop _loop;
@@ -46,7 +47,7 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
         _core.Scheduler.Admitted = r => _bounds.Release(r.QueuedTokens);
         _validator = new RequestValidator(runner, _core.MaxNumSeqs, _core.MaxNumBatchedTokens);
         _health = new HealthMonitor(options.MaxConsecutiveFailures);
-        _publisher = new LoadPublisher(_core, runner.KvCache.BytesPerBlock, _health);
+        _publisher = new LoadPublisher(_core, runner.KvCache.BytesPerBlock, _health) { Published = SettleEnded };
         _loop = new StepLoop(_core, _publisher, _health, logger, stats => StepCompleted?.Invoke(stats));
         _loop.Start();
     }
@@ -155,14 +156,28 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
     private void Ended(RequestState r)
     {
         if (r.LeaveQueue()) _bounds.Release(r.QueuedTokens);
-        _idle.End();
+        // Counted off only once the snapshots show it gone: whoever waited for idleness then reads the freed blocks.
+        _endedUnpublished++;
         AfterRequestEnded?.Invoke();
+    }
+
+    /// <summary>Whether the idle signal is set now (tests look at it while they hold the engine thread).</summary>
+    internal bool IsIdleNow => _idle.WhenIdle.IsCompleted;
+
+    /// <summary>On the engine thread after each publication (and once more after the loop stopped).</summary>
+    private void SettleEnded()
+    {
+        for (; _endedUnpublished > 0; _endedUnpublished--) _idle.End();
     }
 
     private static RequestRejectedException ShuttingDown() => new(RejectionReason.ShuttingDown, "the engine is shutting down");
 
     /// <summary>Stops the loop; requests still in flight end with <see cref="OperationCanceledException"/>. The runner is not disposed.</summary>
-    public async ValueTask DisposeAsync() => await _loop.StopAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await _loop.StopAsync().ConfigureAwait(false);
+        SettleEnded(); // the loop has ended: nothing else touches the count
+    }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -34,6 +34,9 @@ internal sealed class LoadPublisher
 
     public EngineLoad Load => _load;
 
+    /// <summary>Called on the engine thread after every publication (what waited for fresh snapshots may go on).</summary>
+    public Action? Published { get; set; }
+
     /// <summary>Publishes the state after a step (null: none ran).</summary>
     public void Publish(EngineStepStats? step)
     {
@@ -49,6 +52,7 @@ internal sealed class LoadPublisher
         _kv = KvSnapshot();
         _load = LoadSnapshot();
         if (_load.IsIdle) _tokensPerSecond = 0;
+        Published?.Invoke();
     }
 
     private EngineLoad LoadSnapshot()
