@@ -20,18 +20,10 @@ public sealed class RouterFailoverTests
         var control = cluster.Client.GetGrain<IRouterControl>(ClusterFixture.ModelId);
         Assert.True(await router.WaitForWorkers(3, TimeSpan.FromSeconds(30)), "expected 3 workers within 30 s");
 
-        // The primary silo holds the test cluster's membership: move the router off it, then kill the router's silo.
-        var primary = cluster.Silos.Single(s => s.Name == "Silo_0").SiloAddress.ToParsableString();
+        // The test cluster's membership table lives in the test process, so any silo can go, the router's included.
         var host = (await router.GetStatus()).Silo;
-        for (var i = 0; i < 30 && host == primary; i++)
-        {
-            await control.Deactivate();
-            host = (await router.GetStatus()).Silo;
-        }
-        Assert.True(host != primary, "the router kept activating on the primary silo");
         var victim = cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == host);
         var victimKey = ClusterFixture.WorkerKeyOf(cluster, victim.Name);
-        Assert.True(await router.WaitForWorkers(3, TimeSpan.FromSeconds(30)), "expected the moved router to see 3 workers within 30 s");
         var lateReport = await cluster.Client.GetGrain<IWorkerGrain>(victimKey).GetLoad();
 
         await cluster.KillSiloAsync(victim);

@@ -20,7 +20,4 @@ internal interface IRouterControl : IGrainWithStringKey
 
     /// <summary>Runs one rebalancing pass now (it also runs after reports); returns the requests moved.</summary>
     Task<int> Rebalance();
-
-    /// <summary>Drops this activation and its soft state; the next call activates the router again, possibly on another silo.</summary>
-    Task Deactivate();
 }

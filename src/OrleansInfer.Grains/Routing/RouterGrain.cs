@@ -95,12 +95,6 @@ public sealed class RouterGrain(IClusterMembershipService membership, ILocalSilo
         return Task.CompletedTask;
     }
 
-    public Task Deactivate()
-    {
-        DeactivateOnIdle();
-        return Task.CompletedTask;
-    }
-
     public Task<bool> WaitForWorkers(int count, TimeSpan timeout) => _table.WaitForLive(count, timeout, Now);
 
     public Task<int> Rebalance() => Rebalancer.RunAsync(GrainFactory, _table.Live(Now), Now);
