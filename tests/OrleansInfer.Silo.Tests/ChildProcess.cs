@@ -80,6 +80,17 @@ public sealed class ChildProcess : IDisposable
         }
         var done = await Task.WhenAny(seen.Task, _process.WaitForExitAsync(), Task.Delay(timeout));
         if (done == seen.Task) return await seen.Task;
+        if (_process.HasExited)
+        {
+            // Its last lines may still be on their way from the output readers: let them arrive, then look again.
+            _process.WaitForExit();
+            lock (_lines)
+            {
+                _waiters.RemoveAll(w => w.Seen == seen);
+                var found = _lines.Select(l => l[5..]).FirstOrDefault(match);
+                if (found is not null) return found;
+            }
+        }
         throw new TimeoutException($"{Name}: expected {expected} within {timeout.TotalSeconds} s; {(_process.HasExited ? $"it exited with {_process.ExitCode}" : "it is still running")}. Output:\n{string.Join('\n', Lines.TakeLast(40))}");
     }
 
