@@ -3,6 +3,8 @@ using OrleansInfer.Cli.Commands;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Engine;
 using OrleansInfer.Model;
+using OrleansInfer.Model.Chat;
+using OrleansInfer.Model.Templates;
 
 namespace OrleansInfer.Cli;
 
@@ -12,7 +14,9 @@ namespace OrleansInfer.Cli;
 /// </summary>
 public static class CliApp
 {
-    public static RootCommand Build(TextWriter output, TextWriter error)
+    public static RootCommand Build(TextWriter output, TextWriter error) => Build(Console.In, output, error);
+
+    public static RootCommand Build(TextReader input, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("OrleansInfer: Llama inference in .NET");
         root.Subcommands.Add(GenerateCommand.Create(output, error));
@@ -21,12 +25,16 @@ public static class CliApp
         root.Subcommands.Add(BenchCommand.Create(output, error));
         root.Subcommands.Add(SiloCommand.Create(output, error));
         root.Subcommands.Add(ClusterCommand.Create(output, error));
+        root.Subcommands.Add(ChatCommand.Create(input, output, error));
+        root.Subcommands.Add(TemplateCommand.Create(output, error));
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error) => RunAsync(args, Console.In, output, error);
+
+    public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
-        var root = Build(output, error);
+        var root = Build(input, output, error);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -36,7 +44,10 @@ public static class CliApp
 
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+            // Chat handles Ctrl+C itself: it stops the reply, not the process.
+            if (parsed.CommandResult.Command.Name == ChatCommand.Name) configuration.ProcessTerminationTimeout = null;
+            return await parsed.InvokeAsync(configuration);
         }
         catch (Exception e)
         {
@@ -51,6 +62,9 @@ public static class CliApp
         CliException c => (c.Message, c.ExitCode),
         ModelFormatException m => ($"invalid model file: {m.Message}", ExitCodes.Usage),
         InvalidRequestException r => ($"invalid request: {r.Message}", ExitCodes.Usage),
+        ChatTemplateMissingException t => (t.Message, ExitCodes.Usage),
+        TemplateRaisedException t => ($"the chat template refused the conversation: {t.Message}", ExitCodes.Usage),
+        TemplateException t => ($"chat template error at {t.Describe()}", ExitCodes.Usage),
         FileNotFoundException f => (f.Message, ExitCodes.Usage),
         DirectoryNotFoundException d => (d.Message, ExitCodes.Usage),
         UnauthorizedAccessException u => (u.Message, ExitCodes.Usage),

@@ -86,13 +86,15 @@ public static class LlamaGguf
     };
 
     /// <summary>Re-encodes an opened model (GGUF or llama2.c) as GGUF with matrices of <paramref name="type"/>.</summary>
-    public static void Convert(ModelFile model, string outputPath, GgmlType type, IProgress<double>? progress = null)
+    /// <summary>Rewrites <paramref name="model"/> as GGUF; <paramref name="chatTemplate"/>, when given, replaces the template it carries.</summary>
+    public static void Convert(ModelFile model, string outputPath, GgmlType type, IProgress<double>? progress = null, string? chatTemplate = null)
     {
         var config = model.Config ?? throw new ArgumentException("the input has no weights", nameof(model));
         var weights = model.Weights!;
         var byName = weights.All().ToDictionary(t => t.Name, StringComparer.Ordinal);
         var name = model.Gguf?.Metadata.GetString("general.name") ?? Path.GetFileNameWithoutExtension(model.Path);
-        Write(outputPath, config, model.Vocabulary, type, name, tensor =>
+        var vocabulary = chatTemplate is null ? model.Vocabulary : model.Vocabulary with { ChatTemplate = chatTemplate };
+        Write(outputPath, config, vocabulary, type, name, tensor =>
         {
             var view = byName[tensor];
             return (row, dst) => view.ReadRows(row, 1, dst);

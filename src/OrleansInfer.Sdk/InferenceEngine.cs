@@ -6,7 +6,10 @@ using OrleansInfer.Engine.Generation;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Runner;
 using OrleansInfer.Engine.Sampling;
+using IChatClient = Microsoft.Extensions.AI.IChatClient;
+using OrleansInfer.AI;
 using OrleansInfer.Model;
+using OrleansInfer.Model.Chat;
 using OrleansInfer.Model.Tokenization;
 
 namespace OrleansInfer;
@@ -24,13 +27,22 @@ public sealed class InferenceEngine : IAsyncDisposable
 {
     private readonly ModelFile _model;
     private readonly IModelRunner _runner;
+    private readonly ModelChat _chat;
 
-    private InferenceEngine(ModelFile model, IModelRunner runner, LlmEngine engine)
+    private InferenceEngine(ModelFile model, IModelRunner runner, LlmEngine engine, ModelChat chat, string modelId)
     {
         _model = model;
         _runner = runner;
+        _chat = chat;
         Engine = engine;
+        ModelId = modelId;
     }
+
+    /// <summary>The model's name: <see cref="InferenceEngineOptions.ModelId"/>, or the file name without its extension.</summary>
+    public string ModelId { get; }
+
+    /// <summary>The chat template in use (the model's tokenizer.chat_template or the file given); null when there is none.</summary>
+    public ChatTemplate? ChatTemplate => _chat.Template;
 
     /// <summary>The underlying engine (token-level API, statistics).</summary>
     public LlmEngine Engine { get; }
@@ -53,6 +65,8 @@ public sealed class InferenceEngine : IAsyncDisposable
             var model = ModelFile.Open(modelPath, options.TokenizerPath);
             try
             {
+                var modelId = options.ModelId ?? Path.GetFileNameWithoutExtension(modelPath);
+                var chat = ModelChat.Load(model.Vocabulary, modelId, options.ChatTemplatePath);
                 cancellationToken.ThrowIfCancellationRequested();
                 IModelRunner runner = options.Backend == InferenceBackend.Ilgpu
                     ? new IlgpuModelRunner(model, options.ToIlgpuOptions())
@@ -60,7 +74,7 @@ public sealed class InferenceEngine : IAsyncDisposable
                 try
                 {
                     var engine = new LlmEngine(runner, Tokenizer.Create(model.Vocabulary), options.ToEngineOptions());
-                    return new InferenceEngine(model, runner, engine);
+                    return new InferenceEngine(model, runner, engine, chat, modelId);
                 }
                 catch
                 {
@@ -100,6 +114,30 @@ public sealed class InferenceEngine : IAsyncDisposable
             foreach (var s in streams) s.Cancel();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Streams the reply to a conversation: the messages rendered through the chat template, special tokens recognised,
+    /// BOS not doubled. A <see cref="ChatTemplateMissingException"/> when the model has no template and none was given.
+    /// </summary>
+    public IAsyncEnumerable<GenerationChunk> ChatAsync(IReadOnlyList<ChatMessage> messages, ChatRequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        Engine.StreamAsync(ChatRequest(messages, options ?? ChatRequestOptions.Default), cancellationToken);
+
+    /// <summary>The whole reply to a conversation (see <see cref="ChatAsync"/>).</summary>
+    public Task<GenerationResult> CompleteChatAsync(IReadOnlyList<ChatMessage> messages, ChatRequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        Engine.GenerateAsync(ChatRequest(messages, options ?? ChatRequestOptions.Default), cancellationToken);
+
+    /// <summary>This engine as a Microsoft.Extensions.AI chat client (the engine stays owned by the caller).</summary>
+    public IChatClient AsChatClient() => new EngineChatClient(this);
+
+    private GenerationRequest ChatRequest(IReadOnlyList<ChatMessage> messages, ChatRequestOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var prompt = _chat.Require().Encode(Tokenizer, messages, options.Render);
+        // Left open, the reply may run to the end of the context or of the KV pool, whichever comes first.
+        var room = Math.Min(Config.ContextLength, KvCache.TotalBlocks * KvCache.BlockSize) - prompt.TokenIds.Length;
+        var sampling = options.Sampling with { MaxTokens = options.MaxTokens ?? Math.Max(1, room) };
+        return new GenerationRequest(prompt.TokenIds, sampling);
     }
 
     public async ValueTask DisposeAsync()

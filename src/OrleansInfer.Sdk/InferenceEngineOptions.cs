@@ -29,6 +29,12 @@ public sealed record InferenceEngineOptions
     /// <summary>A llama2.c tokenizer.bin or GGUF vocabulary (needed for llama2.c checkpoints, optional for GGUF).</summary>
     public string? TokenizerPath { get; init; }
 
+    /// <summary>A Jinja chat template file replacing the model's tokenizer.chat_template (it must parse, or loading fails).</summary>
+    public string? ChatTemplatePath { get; init; }
+
+    /// <summary>The model's name in chat responses; the file name without its extension by default.</summary>
+    public string? ModelId { get; init; }
+
     /// <summary>Compute threads; all cores by default.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 

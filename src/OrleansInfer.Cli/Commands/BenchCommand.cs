@@ -7,7 +7,7 @@ using OrleansInfer.Silo;
 
 namespace OrleansInfer.Cli.Commands;
 
-/// <summary>`bench latency`: prefill and decode speed of the engine's runner on a model.</summary>
+/// <summary>`bench latency | throughput | template`: engine speed on a model, and chat-template render time.</summary>
 internal static class BenchCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -15,6 +15,58 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks (JSON with --json)");
         command.Subcommands.Add(Latency(output, error));
         command.Subcommands.Add(Throughput(output, error));
+        command.Subcommands.Add(Template(output));
+        return command;
+    }
+
+    private static Command Template(TextWriter output)
+    {
+        var template = new Option<string?>("--template") { Description = "Jinja chat template file" };
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model whose tokenizer.chat_template to render" };
+        var messages = new Option<int>("--messages") { Description = "Messages in the conversation", DefaultValueFactory = _ => 20 };
+        var noSystem = new Option<bool>("--no-system") { Description = "Start with a user turn (for templates that refuse a system message)" };
+        var rounds = new Option<int>("--rounds") { Description = "Measured rounds (the median round is reported)", DefaultValueFactory = _ => 31 };
+        var perRound = new Option<int>("--renders-per-round") { Description = "Back-to-back renders per round", DefaultValueFactory = _ => 200 };
+        var json = CommonOptions.Json();
+        var command = new Command("template", "Time to render a chat template for a conversation, after warm-up");
+        foreach (var o in new Option[] { template, model, messages, noSystem, rounds, perRound, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            if ((r.GetValue(template) is null) == (r.GetValue(model) is null)) throw new CliException("give exactly one of --template or --model");
+            if (r.GetValue(messages) < 1 || r.GetValue(rounds) < 1 || r.GetValue(perRound) < 1) throw new CliException("--messages, --rounds and --renders-per-round must be at least 1");
+            Model.Chat.ChatTemplate chat;
+            if (r.GetValue(template) is { } path)
+            {
+                chat = new Model.Chat.ChatTemplate(TemplateFiles.ReadValid(path), "<|begin_of_text|>", "<|eot_id|>");
+            }
+            else
+            {
+                using var file = LoadedModel.OpenFile(r.GetValue(model)!, null, requireWeights: false);
+                chat = TemplateFiles.ForModel(file.Vocabulary, r.GetValue(model)!, null);
+            }
+            var settings = new TemplateBenchSettings(r.GetValue(messages), !r.GetValue(noSystem), Warmup: 2000, r.GetValue(rounds), r.GetValue(perRound));
+            var result = TemplateBench.Run(chat, settings);
+            if (r.GetValue(json))
+            {
+                output.WriteLine(Json.Object(w =>
+                {
+                    w.WriteString("engine", "orleans-infer");
+                    w.WriteString("template", r.GetValue(template) ?? r.GetValue(model));
+                    w.WriteNumber("messages", settings.Messages);
+                    w.WriteNumber("rounds", settings.Rounds);
+                    w.WriteNumber("renders_per_round", settings.RendersPerRound);
+                    w.WriteNumber("output_chars", result.OutputChars);
+                    w.WriteNumber("median_us", Math.Round(result.MedianMicroseconds, 2));
+                    w.WriteNumber("p10_us", Math.Round(result.P10Microseconds, 2));
+                    w.WriteNumber("p90_us", Math.Round(result.P90Microseconds, 2));
+                }));
+            }
+            else
+            {
+                output.WriteLine($"{settings.Messages} messages, {result.OutputChars} chars: median {result.MedianMicroseconds:F1} µs per render (p10 {result.P10Microseconds:F1}, p90 {result.P90Microseconds:F1})");
+            }
+            return ExitCodes.Ok;
+        });
         return command;
     }
 

@@ -111,20 +111,23 @@ internal static class ModelCommand
         var outPath = new Argument<string>("out") { Description = "GGUF file to write" };
         var tokenizer = CommonOptions.Tokenizer();
         var type = TypeOption(required: false);
+        var chatTemplate = TemplateFiles.ChatTemplateOption("Jinja chat template file to store as tokenizer.chat_template (replacing the input's)");
         var command = new Command("convert", "Write a model as GGUF with matrices of the given type");
         command.Arguments.Add(input);
         command.Arguments.Add(outPath);
         command.Options.Add(tokenizer);
         command.Options.Add(type);
+        command.Options.Add(chatTemplate);
         command.SetAction(r =>
         {
             var ggmlType = ParseType(r.GetValue(type) ?? "f32");
+            var template = r.GetValue(chatTemplate) is { } templatePath ? TemplateFiles.ReadValid(templatePath) : null;
             using var file = LoadedModel.OpenFile(r.GetValue(input)!, r.GetValue(tokenizer));
             var destination = r.GetValue(outPath)!;
             if (Path.GetFullPath(destination) == Path.GetFullPath(file.Path)) throw new CliException("the output would overwrite the input");
             using (var progress = new ConsoleProgress(error, $"converting to {GgmlTypeInfo.Name(ggmlType)}"))
             {
-                LlamaGguf.Convert(file, destination, ggmlType, progress);
+                LlamaGguf.Convert(file, destination, ggmlType, progress, template);
             }
             output.WriteLine($"wrote {destination} ({new FileInfo(destination).Length:N0} bytes, {GgmlTypeInfo.Name(ggmlType)})");
             return ExitCodes.Ok;
@@ -139,8 +142,9 @@ internal static class ModelCommand
         var outPath = new Option<string>("--out", "-o") { Description = "GGUF file to write", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 1 };
         var tokenizer = CommonOptions.Tokenizer();
+        var chatTemplate = TemplateFiles.ChatTemplateOption("Jinja chat template file to store as tokenizer.chat_template");
         var command = new Command("synth", "Write a random-weight model at a real model's shape, for benchmarks");
-        foreach (var o in new Option[] { preset, type, outPath, seed, tokenizer }) command.Options.Add(o);
+        foreach (var o in new Option[] { preset, type, outPath, seed, tokenizer, chatTemplate }) command.Options.Add(o);
         command.SetAction(r =>
         {
             var name = r.GetValue(preset)!;
@@ -151,6 +155,7 @@ internal static class ModelCommand
             if (!File.Exists(tokenizerPath)) throw new CliException($"tokenizer file not found: {tokenizerPath}");
             // A llama2.c tokenizer.bin is read whole; a smaller vocabulary than the shape's is padded (llama3-8b).
             var vocabulary = ModelFile.LoadVocabulary(tokenizerPath, vocabSize: null);
+            if (r.GetValue(chatTemplate) is { } templatePath) vocabulary = vocabulary with { ChatTemplate = TemplateFiles.ReadValid(templatePath) };
             var destination = r.GetValue(outPath)!;
             using (var progress = new ConsoleProgress(error, $"synth {p.Name} {GgmlTypeInfo.Name(ggmlType)}"))
             {

@@ -62,6 +62,9 @@ public sealed record Vocabulary
     public bool AddEos { get; init; }
     public bool AddSpacePrefix { get; init; }
 
+    /// <summary>The Jinja chat template (GGUF tokenizer.chat_template), when the model carries one.</summary>
+    public string? ChatTemplate { get; init; }
+
     public int Count => Tokens.Length;
 
     /// <summary>Token ids that end generation (EOS, and EOT where present).</summary>
@@ -114,6 +117,7 @@ public sealed record Vocabulary
             AddBos = m.GetBool("tokenizer.ggml.add_bos_token") ?? (spm || isLlama3),
             AddEos = m.GetBool("tokenizer.ggml.add_eos_token") ?? false,
             AddSpacePrefix = m.GetBool("tokenizer.ggml.add_space_prefix") ?? spm,
+            ChatTemplate = m.GetString("tokenizer.chat_template"),
         };
     }
 
@@ -198,5 +202,6 @@ public sealed record Vocabulary
         writer.Add("tokenizer.ggml.add_bos_token", GgufValue.Of(AddBos));
         writer.Add("tokenizer.ggml.add_eos_token", GgufValue.Of(AddEos));
         if (Kind == TokenizerKind.SentencePiece) writer.Add("tokenizer.ggml.add_space_prefix", GgufValue.Of(AddSpacePrefix));
+        if (ChatTemplate is not null) writer.Add("tokenizer.chat_template", GgufValue.Of(ChatTemplate));
     }
 }
