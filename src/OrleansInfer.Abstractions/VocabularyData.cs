@@ -19,4 +19,7 @@ public sealed record VocabularyData
     [Id(11)] public bool AddBos { get; init; }
     [Id(12)] public bool AddEos { get; init; }
     [Id(13)] public bool AddSpacePrefix { get; init; }
+
+    /// <summary>The Jinja chat template the workers serve (the model's or the silo's --chat-template), if any.</summary>
+    [Id(14)] public string? ChatTemplate { get; init; }
 }

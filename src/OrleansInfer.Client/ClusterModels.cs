@@ -69,5 +69,6 @@ public static class ClusterModels
         AddBos = d.AddBos,
         AddEos = d.AddEos,
         AddSpacePrefix = d.AddSpacePrefix,
+        ChatTemplate = d.ChatTemplate,
     };
 }

@@ -26,6 +26,9 @@ public sealed record SiloOptions
 
     public string? Tokenizer { get; set; }
 
+    /// <summary>A Jinja chat template file replacing the model's tokenizer.chat_template (clients receive it with the vocabulary).</summary>
+    public string? ChatTemplate { get; set; }
+
     /// <summary>The id clients name the model by (default: the file name without extension).</summary>
     public string? ModelId { get; set; }
 
@@ -101,6 +104,8 @@ public sealed record SiloOptions
         Require(!string.IsNullOrWhiteSpace(Model), nameof(Model), "is required (the model file to serve)");
         Require(File.Exists(Model), nameof(Model), $"file not found: {Model}");
         Require(Tokenizer is null || File.Exists(Tokenizer), nameof(Tokenizer), $"file not found: {Tokenizer}");
+        Require(ChatTemplate is null || File.Exists(ChatTemplate), nameof(ChatTemplate), $"file not found: {ChatTemplate}");
+        if (ChatTemplate is not null) Require(TemplateError(ChatTemplate) is null, nameof(ChatTemplate), $"{ChatTemplate}: {TemplateError(ChatTemplate)}");
         Require(Backend is "auto" or "cpu" or "ilgpu", nameof(Backend), $"must be auto, cpu or ilgpu, got '{Backend}'");
         Require(GpuMemoryUtilization is > 0 and <= 1, nameof(GpuMemoryUtilization), $"must be in (0, 1], got {GpuMemoryUtilization}");
         Require(CpuWorkers is >= 1 and <= 64, nameof(CpuWorkers), $"must be 1..64, got {CpuWorkers}");
@@ -123,6 +128,20 @@ public sealed record SiloOptions
         Require(!string.IsNullOrWhiteSpace(ClusterId), nameof(ClusterId), "must not be empty");
         Require(!ResolvedModelId.Contains('|'), nameof(ModelId), "must not contain '|'");
         return this;
+    }
+
+    /// <summary>Why the template file does not parse, or null when it does.</summary>
+    private static string? TemplateError(string path)
+    {
+        try
+        {
+            OrleansInfer.Model.Templates.JinjaTemplate.Parse(File.ReadAllText(path));
+            return null;
+        }
+        catch (OrleansInfer.Model.Templates.TemplateSyntaxException e)
+        {
+            return $"template syntax error at {e.Describe()}";
+        }
     }
 }
 

@@ -43,7 +43,8 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
         _model = ModelFile.Open(options.Model!, options.Tokenizer);
         try
         {
-            var tokenizer = Tokenizer.Create(_model.Vocabulary);
+            var vocabulary = options.ChatTemplate is null ? _model.Vocabulary : _model.Vocabulary with { ChatTemplate = File.ReadAllText(options.ChatTemplate) };
+            var tokenizer = Tokenizer.Create(vocabulary);
             var (factory, devices) = runnerFactory is not null ? (runnerFactory, options.CpuWorkers) : Discover(options, probeCuda, logger ?? NullLogger<WorkerEngines>.Instance);
             for (var device = 0; device < devices; device++)
             {

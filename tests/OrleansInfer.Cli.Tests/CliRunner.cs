@@ -12,11 +12,14 @@ public static class CliRunner
             .Select(l => JsonDocument.Parse(l).RootElement).ToList();
     }
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunWithInput("", args);
+
+    /// <summary>Runs in-process with <paramref name="input"/> as standard input (not a terminal).</summary>
+    public static Result RunWithInput(string input, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = CliApp.RunAsync(args, output, error).GetAwaiter().GetResult();
+        var code = CliApp.RunAsync(args, new StringReader(input), output, error).GetAwaiter().GetResult();
         return new Result(code, output.ToString(), error.ToString());
     }
 

@@ -42,6 +42,25 @@ public sealed class SiloOptionsTests
     }
 
     [Fact]
+    public void AChatTemplateMustExistAndParse()
+    {
+        var missing = Assert.Throws<SiloConfigurationException>(() => OrleansInferSilo.LoadOptions(Config(("OrleansInfer:Model", SharedData.Stories260KGguf), ("OrleansInfer:ChatTemplate", "/no/such.jinja"))));
+        Assert.Equal("OrleansInfer:ChatTemplate file not found: /no/such.jinja", missing.Message);
+
+        var path = TestChatTemplates.WriteFile("{% for m in messages %}\n{{ m.content }");
+        try
+        {
+            var bad = Assert.Throws<SiloConfigurationException>(() => OrleansInferSilo.LoadOptions(Config(("OrleansInfer:Model", SharedData.Stories260KGguf), ("OrleansInfer:ChatTemplate", path))));
+            Assert.Equal("OrleansInfer:ChatTemplate", bad.Setting);
+            Assert.StartsWith($"OrleansInfer:ChatTemplate {path}: template syntax error at line 2, column", bad.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void AValueOfTheWrongTypeNamesItsKey()
     {
         var e = Assert.Throws<SiloConfigurationException>(() => OrleansInferSilo.LoadOptions(Config(("OrleansInfer:Model", SharedData.Stories260KGguf), ("OrleansInfer:SiloPort", "eleven"))));

@@ -20,6 +20,7 @@ internal static class SiloCommand
     {
         var model = new Option<string?>("--model", "-m") { Description = "Model file (GGUF or llama2.c .bin); or OrleansInfer:Model in configuration" };
         var tokenizer = CommonOptions.Tokenizer();
+        var chatTemplate = TemplateFiles.ChatTemplateOption();
         var modelId = new Option<string?>("--model-id") { Description = "Id clients route by (default: the file name)" };
         var backend = new Option<string?>("--backend") { Description = "auto (a worker per CUDA device, else CPU workers), cpu or ilgpu" };
         var workers = new Option<int?>("--workers") { Description = "CPU workers on this silo (each its own engine)" };
@@ -39,7 +40,7 @@ internal static class SiloCommand
         var stepDelay = new Option<int?>("--step-delay-ms") { Description = "Slow every engine step by this many ms (failover drills, demos)" };
         var policy = new Option<string?>("--routing-policy") { Description = "Placement policy of the routers: kv-aware (default), least-loaded, round-robin, prefix-aware" };
         var command = new Command("silo", "Run a silo of the OrleansInfer cluster");
-        foreach (var o in new Option[] { model, tokenizer, modelId, backend, workers, threads, kvBlocks, blockSize, batched, seqs, clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay, policy })
+        foreach (var o in new Option[] { model, tokenizer, chatTemplate, modelId, backend, workers, threads, kvBlocks, blockSize, batched, seqs, clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay, policy })
             command.Options.Add(o);
 
         command.SetAction(async (r, ct) =>
@@ -56,6 +57,7 @@ internal static class SiloCommand
                     // Flags win over configuration, but only the flags actually given.
                     if (r.GetValue(model) is { } m) o.Model = m;
                     if (r.GetValue(tokenizer) is { } t) o.Tokenizer = t;
+                    if (r.GetValue(chatTemplate) is { } template) o.ChatTemplate = template;
                     if (r.GetValue(modelId) is { } id) o.ModelId = id;
                     if (r.GetValue(backend) is { } b) o.Backend = b;
                     if (r.GetValue(workers) is { } w) o.CpuWorkers = w;

@@ -22,5 +22,6 @@ public static class VocabularyMapping
         AddBos = v.AddBos,
         AddEos = v.AddEos,
         AddSpacePrefix = v.AddSpacePrefix,
+        ChatTemplate = v.ChatTemplate,
     };
 }
