@@ -17,7 +17,13 @@ public sealed class TemplateCommandTests : IDisposable
     {
         var c = SharedChatTemplates.Get(id);
         var r = CliRunner.Run("template", "render", "--template", c.TemplatePath, "--context", c.Context.ToJsonString());
-        if (c.Error is null)
+        if (c.PythonTypeError is { } typeError)
+        {
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal("", r.Output);
+            Assert.EndsWith($"template error at line 47, column 24: {typeError}{Environment.NewLine}", r.Error);
+        }
+        else if (c.Error is null)
         {
             Assert.True(r.ExitCode == 0, $"{id}: expected exit 0, got {r.ExitCode}: {r.Error}");
             Assert.Equal(c.Output, r.Output);

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using OrleansInfer.Model.Chat;
 using OrleansInfer.Model.Gguf;
@@ -27,7 +29,7 @@ public sealed class ChatContextTests
         var context = ChatContext.Build(messages, options, "<s>", "</s>");
         Assert.Equal(
             """{"messages":[{"role":"user","content":"Weather?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":{"city":"Paris","days":[1,2]}}}]},{"role":"tool","content":"21","tool_call_id":"c1","name":"get_weather"}],"tools":[{"type":"function","function":{"name":"get_weather","description":"Weather of a city","parameters":{"type":"object"}}}],"add_generation_prompt":false,"bos_token":"<s>","eos_token":"</s>","date_string":"26 Jul 2024"}""",
-            context.ToJsonString());
+            context.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
     [Fact]
