@@ -56,7 +56,9 @@ internal sealed partial class Lexer
             else if (kind == '%' && TryRaw(tag, after)) { }
             else LexTag(tag, after, kind == '%');
         }
-        Emit(TokenKind.End, "", n);
+        // Jinja2 reports the end of the template at the line of the last token.
+        if (_tokens.Count > 0) _tokens.Add(new Token(TokenKind.End, "", _tokens[^1].Line, _tokens[^1].Column));
+        else Emit(TokenKind.End, "", n);
     }
 
     private int FindTagStart(int from)

@@ -15,8 +15,6 @@ internal static class Access
             case LoopContext loop: return loop.Attribute(name);
         }
         if (Methods.IsSafeMethod(obj, name)) return new BoundMethod(obj, name);
-        if (Methods.IsUnsafeMethod(obj, name))
-            return Undefined.Hinted($"access to attribute '{name}' of '{PyRepr.TypeName(obj)}' object is unsafe.");
         if (obj is PyDict d && d.TryGet(name, out var v)) return v;
         return Undefined.Missing(obj, name);
     }
@@ -29,6 +27,8 @@ internal static class Access
             case PyDict d:
                 if (d.TryGet(key, out var v)) return v;
                 break;
+            case PyList { IteratorType: { } type } when type != "range":
+                throw new PyError($"'{type}' object is not subscriptable");
             case PyList l when IsIndex(key):
                 if (TryIndex(l.Count, key, out var i)) return l[i];
                 break;

@@ -13,8 +13,8 @@ internal static partial class Filters
     private static readonly Dictionary<string, FilterFn> Table = new(StringComparer.Ordinal)
     {
         ["trim"] = (_, v, a) => StringMethods.Strip(PyRepr.Str(v), a.Get(0, "chars"), true, true),
-        ["tojson"] = (ctx, v, a) => JsonDump.Dumps(v, a.Get(1, "indent"), a.Get(2, "separators"), Ops.Truthy(a.Get(3, "sort_keys", false)), ctx.MaxLength),
-        ["upper"] = (_, v, _) => PyRepr.Str(v).ToUpperInvariant(),
+        ["tojson"] = (ctx, v, a) => JsonDump.Dumps(v, Ops.Truthy(a.Get(0, "ensure_ascii", false)), a.Get(1, "indent"), a.Get(2, "separators"), Ops.Truthy(a.Get(3, "sort_keys", false)), ctx.MaxLength),
+        ["upper"] = (_, v, _) => StringMethods.Upper(PyRepr.Str(v)),
         ["lower"] = (_, v, _) => PyRepr.Str(v).ToLowerInvariant(),
         ["title"] = (_, v, _) => Title(PyRepr.Str(v)),
         ["capitalize"] = (_, v, _) => PyRepr.Str(v) is var s && s.Length > 0 ? char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant() : "",
@@ -43,7 +43,17 @@ internal static partial class Filters
 
     static Filters() => CollectionFilters.Register(Table);
 
-    public static FilterFn? Find(string name) => Table.GetValueOrDefault(name);
+    /// <summary>The filter, checked against its Python signature (too many arguments or an unknown keyword is a TypeError).</summary>
+    public static FilterFn? Find(string name)
+    {
+        if (!Table.TryGetValue(name, out var fn)) return null;
+        if (!FilterSignatures.Parameters.TryGetValue(name, out var parameters)) return fn;
+        return (ctx, v, a) =>
+        {
+            FilterSignatures.Check(name, parameters, a);
+            return fn(ctx, v, a);
+        };
+    }
 
     private static object? Default(RenderContext ctx, object? v, Args a)
     {
@@ -86,6 +96,7 @@ internal static partial class Filters
     {
         switch (v)
         {
+            case Undefined u: throw u.Error();
             case long or bool: return Ops.ToLong(v);
             case double d: return double.IsFinite(d) ? (long)Math.Truncate(d) : fallback;
             case string s:
@@ -119,6 +130,7 @@ internal static partial class Filters
     {
         switch (v)
         {
+            case Undefined u: throw u.Error();
             case long or bool: return (double)Ops.ToLong(v);
             case double: return v;
             case string s:

@@ -1,3 +1,4 @@
+using System.Numerics;
 using OrleansInfer.Model.Templates.Python;
 
 namespace OrleansInfer.Model.Templates.Runtime;
@@ -12,20 +13,23 @@ internal static partial class Ops
         string s => s.Length > 0,
         long l => l != 0,
         double d => d != 0,
-        PyList l => l.Count > 0,
+        BigInteger b => !b.IsZero,
+        PyList l => l.Count > 0 || (l.IteratorType is not null && l.IteratorType != "range"),
         PyDict d => d.Count > 0,
         PyTuple t => t.Items.Length > 0,
         Undefined => false,
         _ => true,
     };
 
-    public static bool IsNumber(object? v) => v is long or double or bool;
+    public static bool IsNumber(object? v) => v is long or double or bool or BigInteger;
 
     public static double ToDouble(object? v) => v switch
     {
         long l => l,
         double d => d,
         bool b => b ? 1 : 0,
+        BigInteger big => (double)big,
+        Undefined u => throw u.Error(),
         _ => throw new PyError($"must be real number, not {PyRepr.TypeName(v)}"),
     };
 
@@ -33,6 +37,8 @@ internal static partial class Ops
     {
         long l => l,
         bool b => b ? 1 : 0,
+        BigInteger => throw new PyError("Python int too large to convert to C ssize_t"),
+        Undefined u => throw u.Error(),
         _ => throw new PyError($"'{PyRepr.TypeName(v)}' object cannot be interpreted as an integer"),
     };
 
@@ -42,13 +48,16 @@ internal static partial class Ops
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is double || b is double) return ToDouble(a) == ToDouble(b);
+            if (a is BigInteger || b is BigInteger) return BigInts.ToBig(a) == BigInts.ToBig(b);
             return ToLong(a) == ToLong(b);
         }
         switch (a)
         {
             case null: return b is null;
             case Undefined: return b is Undefined;
-            case PyList la: return b is PyList lb && SequenceEquals(la, lb);
+            case PyList la:
+                if (la.IteratorType is not null || b is PyList { IteratorType: not null }) return ReferenceEquals(a, b);
+                return b is PyList lb && SequenceEquals(la, lb);
             case PyTuple ta: return b is PyTuple tb && SequenceEquals(ta.Items, tb.Items);
             case PyDict da:
                 if (b is not PyDict db || da.Count != db.Count) return false;
@@ -79,10 +88,12 @@ internal static partial class Ops
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is double || b is double) return ToDouble(a).CompareTo(ToDouble(b));
+            if (a is BigInteger || b is BigInteger) return BigInts.ToBig(a).CompareTo(BigInts.ToBig(b));
             return ToLong(a).CompareTo(ToLong(b));
         }
         if (a is string sa && b is string sb) return Math.Sign(string.CompareOrdinal(sa, sb));
         if (a is PyList la && b is PyList lb) return CompareSequences(la, lb, op);
+        if (a is PyTuple ta0 && b is PyTuple tb0) return CompareSequences(ta0.Items, tb0.Items, op);
         if (a is PyTuple ta && b is PyTuple tb) return CompareSequences(ta.Items, tb.Items, op);
         throw new PyError($"'{op}' not supported between instances of '{PyRepr.TypeName(a)}' and '{PyRepr.TypeName(b)}'");
     }
@@ -142,11 +153,23 @@ internal static partial class Ops
 
     public static int Length(object? value) => value switch
     {
-        string s => s.Length,
+        string s => CodePoints(s),
+        PyList { IteratorType: { } type } when type != "range" => throw new PyError($"object of type '{type}' has no len()"),
         PyList l => l.Count,
         PyTuple t => t.Items.Length,
         PyDict d => d.Count,
         Undefined => 0,
         _ => throw new PyError($"object of type '{PyRepr.TypeName(value)}' has no len()"),
     };
+
+    /// <summary>Python counts code points: a surrogate pair is one character.</summary>
+    private static int CodePoints(string s)
+    {
+        var n = s.Length;
+        foreach (var c in s)
+        {
+            if (char.IsLowSurrogate(c)) n--;
+        }
+        return n;
+    }
 }

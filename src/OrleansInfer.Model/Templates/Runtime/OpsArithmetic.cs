@@ -9,13 +9,21 @@ internal static partial class Ops
     {
         if (a is Undefined ua) throw ua.Error();
         if (b is Undefined ub) throw ub.Error();
-        try
+        if (IsNumber(a) && IsNumber(b))
         {
-            if (IsNumber(a) && IsNumber(b)) return Numeric(op, a!, b!);
-        }
-        catch (OverflowException)
-        {
-            throw new PyError("integer overflow");
+            if (a is System.Numerics.BigInteger || b is System.Numerics.BigInteger)
+            {
+                if (a is double || b is double || op == "/") return Numeric(op, ToDouble(a), ToDouble(b));
+                return BigInts.Numeric(op, BigInts.ToBig(a), BigInts.ToBig(b));
+            }
+            try
+            {
+                return Numeric(op, a!, b!);
+            }
+            catch (OverflowException)
+            {
+                return BigInts.Numeric(op, BigInts.ToBig(a), BigInts.ToBig(b));
+            }
         }
         switch (op)
         {
@@ -127,7 +135,8 @@ internal static partial class Ops
 
     public static object? Negate(object? v) => v switch
     {
-        long l => (object)checked(-l),
+        long l => l == long.MinValue ? (object)(-(System.Numerics.BigInteger)l) : -l,
+        System.Numerics.BigInteger big => BigInts.Narrow(-big),
         double d => -d,
         bool b => b ? -1L : 0L,
         Undefined u => throw u.Error(),
@@ -136,7 +145,7 @@ internal static partial class Ops
 
     public static object? Plus(object? v) => v switch
     {
-        long or double => v,
+        long or double or System.Numerics.BigInteger => v,
         bool b => b ? 1L : 0L,
         Undefined u => throw u.Error(),
         _ => throw new PyError($"bad operand type for unary +: '{PyRepr.TypeName(v)}'"),
