@@ -260,7 +260,11 @@ internal sealed partial class Parser
 
     private NameExpr Name(Token t)
     {
-        if (_macroNames.Count > 0) _macroNames.Peek().Add(t.Value);
+        // Like Jinja2's find_undeclared, a name inside a nested call block counts for every enclosing macro too.
+        if (t.Value is "caller" or "varargs" or "kwargs")
+        {
+            foreach (var names in _macroNames) names.Add(t.Value);
+        }
         return new NameExpr(t.Line, t.Column, t.Value);
     }
 
