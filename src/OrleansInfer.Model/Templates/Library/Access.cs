@@ -21,6 +21,7 @@ internal static class Access
 
     public static object? GetItem(object? obj, object? key)
     {
+        if (obj is Markup m && key is long or bool) return Markup.Rewrap(GetItem(m.Text, key));
         switch (obj)
         {
             case Undefined u: throw u.Error();
@@ -57,6 +58,7 @@ internal static class Access
     /// <summary>Python slicing of str, list and tuple, negative steps included.</summary>
     public static object? Slice(object? obj, object? start, object? stop, object? step)
     {
+        if (obj is Markup m) return Markup.Rewrap(Slice(m.Text, start, stop, step));
         if (obj is Undefined u) throw u.Error();
         var count = obj switch
         {

@@ -105,7 +105,8 @@ internal static class CollectionFilters
 
     private static PyList Map(RenderContext ctx, object? v, Args a)
     {
-        var items = Ops.Iterate(v);
+        // Jinja2's map, select and reject skip a falsy value (none, an empty list) instead of iterating it.
+        var items = Ops.Truthy(v) ? Ops.Iterate(v) : [];
         var r = new PyList(items.Count);
         if (a.Count == 0 && a.TryNamed("attribute", out var attr))
         {
@@ -138,6 +139,7 @@ internal static class CollectionFilters
             rest = new Args(a.Positional[(offset + 1)..], a.Named);
         }
         var r = new PyList();
+        if (!Ops.Truthy(v)) return r;
         foreach (var item in Ops.Iterate(v))
         {
             var x = attr is null ? item : Attribute(item, attr);

@@ -21,10 +21,10 @@ internal static partial class Filters
         ["replace"] = (ctx, v, a) => StringMethods.Replace(PyRepr.Str(v), PyRepr.Str(a.Required(0, "old", "replace")), PyRepr.Str(a.Required(1, "new", "replace")),
             a.Get(2, "count") is { } c ? Ops.ToLong(c) : -1, ctx.MaxLength),
         ["string"] = (_, v, _) => PyRepr.Str(v),
-        ["safe"] = (_, v, _) => v is string ? v : PyRepr.Str(v),
-        ["escape"] = (_, v, _) => Escape(PyRepr.Str(v)),
-        ["e"] = (_, v, _) => Escape(PyRepr.Str(v)),
-        ["forceescape"] = (_, v, _) => Escape(PyRepr.Str(v)),
+        ["safe"] = (_, v, _) => v as Markup ?? new Markup(PyRepr.Str(v)),
+        ["escape"] = (_, v, _) => Markup.Escape(v),
+        ["e"] = (_, v, _) => Markup.Escape(v),
+        ["forceescape"] = (_, v, _) => new Markup(Escape(PyRepr.Str(v))),
         ["int"] = (_, v, a) => ToInt(v, a.Get(0, "default", 0L), Ops.ToLong(a.Get(1, "base", 10L))),
         ["float"] = (_, v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
         ["abs"] = (_, v, _) => v switch { long l => (object)Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, Undefined u => throw u.Error(), _ => throw new PyError($"bad operand type for abs(): '{PyRepr.TypeName(v)}'") },
@@ -41,7 +41,16 @@ internal static partial class Filters
         ["attr"] = (_, v, a) => Access.GetAttr(v, PyRepr.Str(a.Required(0, "name", "attr"))),
     };
 
-    static Filters() => CollectionFilters.Register(Table);
+    static Filters()
+    {
+        CollectionFilters.Register(Table);
+        // These call str methods on soft_str(value), which keeps Markup Markup.
+        foreach (var name in new[] { "upper", "lower", "title", "capitalize", "trim", "string", "indent", "center" })
+        {
+            var plain = Table[name];
+            Table[name] = (ctx, v, a) => v is Markup ? Markup.Rewrap(plain(ctx, v, a)) : plain(ctx, v, a);
+        }
+    }
 
     /// <summary>The filter, checked against its Python signature (too many arguments or an unknown keyword is a TypeError).</summary>
     public static FilterFn? Find(string name)

@@ -23,7 +23,7 @@ internal static class Methods
 
     public static bool IsSafeMethod(object? obj, string name) => obj switch
     {
-        string => StrMethods.Contains(name),
+        string or Markup => StrMethods.Contains(name),
         PyDict => DictMethods.Contains(name),
         PyList => ListMethods.Contains(name),
         PyTuple => name is "index" or "count",
@@ -33,6 +33,9 @@ internal static class Methods
     public static object? Call(RenderContext ctx, object? self, string name, Args args) => self switch
     {
         string s => StringMethods.Call(ctx, s, name, args),
+        Markup m => name is "strip" or "lstrip" or "rstrip" or "upper" or "lower" or "title" or "capitalize" or "swapcase"
+            or "center" or "ljust" or "rjust" or "zfill" or "replace"
+            ? Markup.Rewrap(StringMethods.Call(ctx, m.Text, name, args)) : StringMethods.Call(ctx, m.Text, name, args),
         PyDict d => MutatingMethods.IsMutating(name) ? MutatingMethods.CallDict(ctx, d, name, args) : CallDict(d, name, args),
         PyList l => MutatingMethods.IsMutating(name) ? MutatingMethods.CallList(ctx, l, name, args) : CallSequence(l, name, args),
         PyTuple t => CallSequence(t.Items, name, args),

@@ -58,6 +58,7 @@ internal sealed class JsonDump
             case System.Numerics.BigInteger big: _sb.Append(big.ToString(CultureInfo.InvariantCulture)); break;
             case double d: _sb.Append(Float(d)); break;
             case string s: WriteString(_sb, s, _ensureAscii); break;
+            case Markup m: WriteString(_sb, m.Text, _ensureAscii); break;
             case PyList { IteratorType: { } type }: throw new PyError($"Object of type {type} is not JSON serializable");
             case PyList list: WriteArray(list, level); break;
             case PyTuple tuple: WriteArray(tuple.Items, level); break;

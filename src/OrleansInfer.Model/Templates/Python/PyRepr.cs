@@ -13,6 +13,7 @@ internal static class PyRepr
     public static string Str(object? value, long maxLength = DefaultMaxLength) => value switch
     {
         string s => s,
+        Markup m => m.Text,
         null => "None",
         bool b => b ? "True" : "False",
         long l => l.ToString(CultureInfo.InvariantCulture),
@@ -34,6 +35,7 @@ internal static class PyRepr
         return value switch
         {
             Undefined => "",
+            Markup m => "Markup(" + ReprString(m.Text) + ")",
             Namespace ns => "<Namespace " + Repr(ns.Attributes) + ">",
             PyCallable c => c.Describe(),
             _ => Str(value),
@@ -172,6 +174,7 @@ internal static class PyRepr
         long or System.Numerics.BigInteger => "int",
         double => "float",
         string => "str",
+        Markup => "Markup",
         PyList l => l.IteratorType ?? "list",
         PyTuple => "tuple",
         PyDict => "dict",

@@ -11,6 +11,7 @@ internal static partial class Ops
         null => false,
         bool b => b,
         string s => s.Length > 0,
+        Markup m => m.Text.Length > 0,
         long l => l != 0,
         double d => d != 0,
         BigInteger b => !b.IsZero,
@@ -44,6 +45,8 @@ internal static partial class Ops
 
     public static bool PyEquals(object? a, object? b)
     {
+        a = Markup.Unwrap(a);
+        b = Markup.Unwrap(b);
         if (a is string sa) return b is string sb && string.Equals(sa, sb, StringComparison.Ordinal);
         if (IsNumber(a) && IsNumber(b))
         {
@@ -85,6 +88,8 @@ internal static partial class Ops
     {
         if (a is Undefined ua) throw ua.Error();
         if (b is Undefined ub) throw ub.Error();
+        a = Markup.Unwrap(a);
+        b = Markup.Unwrap(b);
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is double || b is double) return ToDouble(a).CompareTo(ToDouble(b));
@@ -110,6 +115,8 @@ internal static partial class Ops
     /// <summary>Python's "in".</summary>
     public static bool Contains(object? container, object? item)
     {
+        container = Markup.Unwrap(container);
+        item = Markup.Unwrap(item);
         switch (container)
         {
             case string s:
@@ -130,7 +137,7 @@ internal static partial class Ops
     /// <summary>Python's iter(): lists and tuples by item, dicts by key, strings by character.</summary>
     public static IReadOnlyList<object?> Iterate(object? value)
     {
-        switch (value)
+        switch (Markup.Unwrap(value))
         {
             case PyList l: return l;
             case PyTuple t: return t.Items;
@@ -154,6 +161,7 @@ internal static partial class Ops
     public static int Length(object? value) => value switch
     {
         string s => CodePoints(s),
+        Markup m => CodePoints(m.Text),
         PyList { IteratorType: { } type } when type != "range" => throw new PyError($"object of type '{type}' has no len()"),
         PyList l => l.Count,
         PyTuple t => t.Items.Length,

@@ -9,6 +9,12 @@ internal static partial class Ops
     {
         if (a is Undefined ua) throw ua.Error();
         if (b is Undefined ub) throw ub.Error();
+        if (a is Markup || b is Markup)
+        {
+            if (op == "+") return Markup.Add(a, b);
+            if (op == "%" && a is Markup fm) return new Markup(PercentFormat.Apply(fm.Text, EscapeArgs(b)));
+            if (op == "*") return Markup.Rewrap(Binary(op, Markup.Unwrap(a), Markup.Unwrap(b), maxLength));
+        }
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is System.Numerics.BigInteger || b is System.Numerics.BigInteger)
@@ -51,6 +57,14 @@ internal static partial class Ops
         }
         throw new PyError($"unsupported operand type(s) for {op}: '{PyRepr.TypeName(a)}' and '{PyRepr.TypeName(b)}'");
     }
+
+    /// <summary>Markup % args escapes each string argument.</summary>
+    private static object? EscapeArgs(object? args) => args switch
+    {
+        PyTuple t => new PyTuple(Array.ConvertAll(t.Items, x => x is string or Markup ? Markup.Escape(x).Text : x)),
+        string or Markup => Markup.Escape(args).Text,
+        _ => args,
+    };
 
     private static bool Bounded(long length, long maxLength)
     {

@@ -10,6 +10,7 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
     public int GetHashCode(object obj) => obj switch
     {
         string s => s.GetHashCode(StringComparison.Ordinal),
+        Markup m => m.Text.GetHashCode(StringComparison.Ordinal),
         bool b => b ? 1 : 0,
         long l => l.GetHashCode(),
         System.Numerics.BigInteger big => big.GetHashCode(),
