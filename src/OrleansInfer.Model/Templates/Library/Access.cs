@@ -12,6 +12,14 @@ internal static class Access
         {
             case Undefined u: throw u.Error();
             case Namespace ns: return ns.Attributes.TryGet(name, out var nv) ? nv : Undefined.Missing(obj, name);
+            case Globals.CyclerObject cycler:
+                return name switch
+                {
+                    "next" => new BuiltinFunction("next", (_, _) => cycler.Next()),
+                    "reset" => new BuiltinFunction("reset", (_, _) => { cycler.Reset(); return null; }),
+                    "current" => cycler.Current,
+                    _ => Undefined.Missing(obj, name),
+                };
             case LoopContext loop: return loop.Attribute(name);
         }
         if (Methods.IsSafeMethod(obj, name)) return new BoundMethod(obj, name);
@@ -37,6 +45,7 @@ internal static class Access
                 if (TryIndex(t.Items.Length, key, out var ti)) return t.Items[ti];
                 break;
             case string s when IsIndex(key):
+                if (HasSurrogates(s)) return GetItem(CodePoints(s), key);
                 if (TryIndex(s.Length, key, out var si)) return s[si].ToString();
                 break;
             case LoopContext or Namespace when key is string:
@@ -44,6 +53,18 @@ internal static class Access
         }
         return key is string name ? GetAttr(obj, name) : Undefined.Missing(obj, key);
     }
+
+    /// <summary>Python indexes str by code point; a string with surrogate pairs is indexed through its code points.</summary>
+    private static bool HasSurrogates(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsSurrogate(c)) return true;
+        }
+        return false;
+    }
+
+    private static PyList CodePoints(string s) => new(Ops.Iterate(s));
 
     private static bool IsIndex(object? key) => key is long or bool;
 
@@ -59,6 +80,7 @@ internal static class Access
     public static object? Slice(object? obj, object? start, object? stop, object? step)
     {
         if (obj is Markup m) return Markup.Rewrap(Slice(m.Text, start, stop, step));
+        if (obj is string text && HasSurrogates(text)) return string.Concat(((PyList)Slice(CodePoints(text), start, stop, step)!).Cast<string>());
         if (obj is Undefined u) throw u.Error();
         var count = obj switch
         {

@@ -29,7 +29,7 @@ internal static class CollectionFilters
         t["slice"] = (ctx, v, a) => Generator(SliceFilter(ctx, v, a), "do_slice");
         t["reverse"] = (_, v, _) => v switch
         {
-            string s => new string(s.Reverse().ToArray()),
+            string s => string.Concat(Reversed(Ops.Iterate(s)).Cast<string>()),
             PyList { IteratorType: null } or PyTuple => new PyList(Reversed(Ops.Iterate(v))) { IteratorType = "list_reverseiterator" },
             _ => Reversed(Ops.Iterate(v)),
         };
