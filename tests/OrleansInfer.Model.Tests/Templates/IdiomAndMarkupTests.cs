@@ -134,12 +134,28 @@ public sealed class IdiomAndMarkupTests
     [InlineData("{{ '😀ab'|list }}", "['😀', 'a', 'b']")]
     [InlineData("{% set c = cycler('a', 'b') %}{{ c.next() }}{{ c.next() }}{{ c.current }}{{ c.next() }}{% set _ = c.reset() %}{{ c.next() }}", "abaaa")]
     [InlineData("{% set j = joiner('-') %}{% for i in range(3) %}{{ j() }}{{ i }}{% endfor %}", "0-1-2")]
+    [InlineData("{{ 1e20|int }}", "100000000000000000000")]
+    [InlineData("{{ '1e20'|int }}", "100000000000000000000")]
+    [InlineData("{{ [zz] }}", "[Undefined]")]
+    [InlineData("{{ zz|pprint }}", "Undefined")]
+    [InlineData("{{ x|safe|reverse }}", "3")]
+    [InlineData("{{ u % [1, 2] }}", "\u00fcn\u00ef\u2028code")]
+    [InlineData("{{ '1e+20'|safe|float }}", "1e+20")]
+    [InlineData("{{ none|select|list }}", "[]")]
+    [InlineData("{{ none|map('upper')|list }}", "[]")]
+    [InlineData("{{ []|selectattr('a')|list }}", "[]")]
     public void RendersAsJinja2(string template, string expected) => Assert.Equal(expected, Render.Of(template));
 
     [Theory]
     [InlineData("{{ none|length }}", "TemplateRuntimeException", "object of type 'NoneType' has no len()")]
     [InlineData("{{ l|map('add', 1)|list }}", "TemplateRuntimeException", "No filter named 'add'.")]
     [InlineData("{{ ('a'|safe) + 1 }}", "TemplateRuntimeException", "unsupported operand type(s) for +: 'Markup' and 'int'")]
+    [InlineData("{{ n|indent(2) }}", "TemplateRuntimeException", "unsupported operand type(s) for +=: 'NoneType' and 'str'")]
+    [InlineData("{{ y[1:] }}", "TemplateRuntimeException", "'float' object is not subscriptable")]
+    [InlineData("{{ d[1:] }}", "TemplateRuntimeException", "unhashable type: 'slice'")]
+    [InlineData("{{ l not in d }}", "TemplateRuntimeException", "unhashable type: 'list'")]
+    [InlineData("{{ '' * (1e20|int) }}", "TemplateRuntimeException", "cannot fit 'int' into an index-sized integer")]
+    [InlineData("{{ zz|dictsort }}", "TemplateRuntimeException", "'zz' is undefined")]
     public void FailsAsJinja2(string template, string exception, string message)
     {
         var e = Assert.ThrowsAny<TemplateException>(() => Render.Of(template));

@@ -82,13 +82,16 @@ internal static class Access
         if (obj is Markup m) return Markup.Rewrap(Slice(m.Text, start, stop, step));
         if (obj is string text && HasSurrogates(text)) return string.Concat(((PyList)Slice(CodePoints(text), start, stop, step)!).Cast<string>());
         if (obj is Undefined u) throw u.Error();
-        var count = obj switch
+        int count;
+        switch (obj)
         {
-            string s => s.Length,
-            PyList l => l.Count,
-            PyTuple t => t.Items.Length,
-            _ => throw new PyError($"'{PyRepr.TypeName(obj)}' object is not subscriptable"),
-        };
+            case string s: count = s.Length; break;
+            case PyList { IteratorType: null or "range" } l: count = l.Count; break;
+            case PyTuple t: count = t.Items.Length; break;
+            // A slice is a plain Python subscript in Jinja2's compiled code, so slicing a non-sequence is a TypeError.
+            case PyDict: throw new PyError("unhashable type: 'slice'");
+            default: throw new PyError($"'{PyRepr.TypeName(obj)}' object is not subscriptable");
+        }
         var st = step is null ? 1 : Ops.ToLong(step);
         if (st == 0) throw new PyError("slice step cannot be zero");
         long lo, hi;

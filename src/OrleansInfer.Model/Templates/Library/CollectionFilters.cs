@@ -30,6 +30,7 @@ internal static class CollectionFilters
         t["reverse"] = (_, v, _) => v switch
         {
             string s => string.Concat(Reversed(Ops.Iterate(s)).Cast<string>()),
+            Markup m => new Markup(string.Concat(Reversed(Ops.Iterate(m.Text)).Cast<string>())),
             PyList { IteratorType: null } or PyTuple => new PyList(Reversed(Ops.Iterate(v))) { IteratorType = "list_reverseiterator" },
             _ => Reversed(Ops.Iterate(v)),
         };
@@ -154,6 +155,7 @@ internal static class CollectionFilters
         var caseSensitive = Ops.Truthy(a.Get(0, "case_sensitive", false));
         var by = PyRepr.Str(a.Get(1, "by", "key"));
         var reverse = Ops.Truthy(a.Get(2, "reverse", false));
+        if (v is Undefined u) throw u.Error();
         var pairs = Items(v);
         var index = by == "key" ? 0 : by == "value" ? 1 : throw new PyError("You can only sort by either 'key' or 'value'");
         return SortBy(pairs, x => SortKey(((PyTuple)x!).Items[index], null, caseSensitive), reverse);

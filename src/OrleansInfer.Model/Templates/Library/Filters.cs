@@ -25,8 +25,8 @@ internal static partial class Filters
         ["escape"] = (_, v, _) => Markup.Escape(v),
         ["e"] = (_, v, _) => Markup.Escape(v),
         ["forceescape"] = (_, v, _) => new Markup(Escape(PyRepr.Str(v))),
-        ["int"] = (_, v, a) => ToInt(v, a.Get(0, "default", 0L), Ops.ToLong(a.Get(1, "base", 10L))),
-        ["float"] = (_, v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
+        ["int"] = (_, v, a) => ToInt(Markup.Unwrap(v), a.Get(0, "default", 0L), Ops.ToLong(a.Get(1, "base", 10L))),
+        ["float"] = (_, v, a) => ToFloat(Markup.Unwrap(v), a.Get(0, "default", 0.0)),
         ["abs"] = (_, v, _) => v switch { long l => (object)Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, Undefined u => throw u.Error(), _ => throw new PyError($"bad operand type for abs(): '{PyRepr.TypeName(v)}'") },
         ["round"] = (_, v, a) => Round(v, (int)Ops.ToLong(a.Get(0, "precision", 0L)), PyRepr.Str(a.Get(1, "method", "common"))),
         ["wordcount"] = (_, v, _) => (long)WordRegex().Count(PyRepr.Str(v)),
@@ -35,7 +35,7 @@ internal static partial class Filters
         ["truncate"] = (_, v, a) => Truncate(PyRepr.Str(v), Ops.ToLong(a.Get(0, "length", 255L)), Ops.Truthy(a.Get(1, "killwords", false)), PyRepr.Str(a.Get(2, "end", "...")), a.Get(3, "leeway") is { } lw ? Ops.ToLong(lw) : 5),
         ["striptags"] = (_, v, _) => StripTags(PyRepr.Str(v)),
         ["pprint"] = (_, v, _) => PyRepr.Repr(SortedForPprint(v)),
-        ["indent"] = (_, v, a) => Indent(PyRepr.Str(v), a.Get(0, "width", 4L), Ops.Truthy(a.Get(1, "first", false)), Ops.Truthy(a.Get(2, "blank", false))),
+        ["indent"] = (_, v, a) => Indent(IndentInput(v), a.Get(0, "width", 4L), Ops.Truthy(a.Get(1, "first", false)), Ops.Truthy(a.Get(2, "blank", false))),
         ["default"] = Default,
         ["d"] = Default,
         ["attr"] = (_, v, a) => Access.GetAttr(v, PyRepr.Str(a.Required(0, "name", "attr"))),
@@ -107,11 +107,12 @@ internal static partial class Filters
         {
             case Undefined u: throw u.Error();
             case long or bool: return Ops.ToLong(v);
-            case double d: return double.IsFinite(d) ? (long)Math.Truncate(d) : fallback;
+            case double d: return double.IsFinite(d) ? BigInts.Narrow(new System.Numerics.BigInteger(Math.Truncate(d))) : fallback;
             case string s:
                 var t = s.Trim(Lexing.PyChars.Whitespace).Replace("_", "");
                 if (TryParseInt(t, (int)numberBase, out var l)) return l;
-                return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && double.IsFinite(f) ? (long)Math.Truncate(f) : fallback;
+                return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && double.IsFinite(f)
+                    ? BigInts.Narrow(new System.Numerics.BigInteger(Math.Truncate(f))) : fallback;
             default: return fallback;
         }
     }
@@ -207,6 +208,15 @@ internal static partial class Filters
         s = string.Join(' ', s.Split(Lexing.PyChars.Whitespace, StringSplitOptions.RemoveEmptyEntries));
         return System.Net.WebUtility.HtmlDecode(s);
     }
+
+    /// <summary>Jinja2's indent starts with s += "\n", so only strings are accepted.</summary>
+    private static string IndentInput(object? v) => v switch
+    {
+        string s => s,
+        Markup m => m.Text,
+        Undefined u => throw u.Error(),
+        _ => throw new PyError($"unsupported operand type(s) for +=: '{PyRepr.TypeName(v)}' and 'str'"),
+    };
 
     /// <summary>Jinja2's indent: a newline is appended first, so a trailing newline survives; empty lines stay empty unless blank.</summary>
     private static string Indent(string s, object? width, bool first, bool blank)

@@ -50,7 +50,8 @@ internal static class PercentFormat
                 _ => throw new PyError($"unsupported format character '{type}'"),
             });
         }
-        if (next < values.Length && mapping is null) throw new PyError("not all arguments converted during string formatting");
+        // Python skips this check when the argument is a mapping, and a list passes its mapping test.
+        if (next < values.Length && mapping is null && args is not PyList) throw new PyError("not all arguments converted during string formatting");
         return sb.ToString();
     }
 }

@@ -34,7 +34,7 @@ internal static class PyRepr
         }
         return value switch
         {
-            Undefined => "",
+            Undefined => "Undefined",
             Markup m => "Markup(" + ReprString(m.Text) + ")",
             Namespace ns => "<Namespace " + Repr(ns.Attributes) + ">",
             PyCallable c => c.Describe(),

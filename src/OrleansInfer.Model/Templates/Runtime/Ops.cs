@@ -122,7 +122,9 @@ internal static partial class Ops
             case string s:
                 if (item is not string sub) throw new PyError($"'in <string>' requires string as left operand, not {PyRepr.TypeName(item)}");
                 return s.Contains(sub, StringComparison.Ordinal);
-            case PyDict d: return d.ContainsKey(item);
+            case PyDict d:
+                if (item is PyList or PyDict) throw new PyError($"unhashable type: '{PyRepr.TypeName(item)}'");
+                return d.ContainsKey(item);
             case Namespace: throw new PyError("argument of type 'Namespace' is not iterable");
             case Undefined: return false;
             case null or long or double or bool: throw new PyError($"argument of type '{PyRepr.TypeName(container)}' is not iterable");

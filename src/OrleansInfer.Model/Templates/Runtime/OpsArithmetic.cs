@@ -48,6 +48,7 @@ internal static partial class Ops
                 if (a is PyList) throw new PyError($"can only concatenate list (not \"{PyRepr.TypeName(b)}\") to list");
                 break;
             case "*":
+                if (a is System.Numerics.BigInteger || b is System.Numerics.BigInteger) throw new PyError("cannot fit 'int' into an index-sized integer");
                 if (a is string or PyList or PyTuple && b is long or bool) return Repeat(a, ToLong(b), maxLength);
                 if (b is string or PyList or PyTuple && a is long or bool) return Repeat(b, ToLong(a), maxLength);
                 break;
@@ -75,6 +76,7 @@ internal static partial class Ops
     private static object Repeat(object seq, long times, long maxLength)
     {
         if (times < 0) times = 0;
+        if (Ops.Length(seq) == 0) times = 0;
         switch (seq)
         {
             case string s:
