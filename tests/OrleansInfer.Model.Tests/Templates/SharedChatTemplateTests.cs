@@ -17,6 +17,26 @@ public sealed class SharedChatTemplateTests
         ["meetkai-functionary-medium-v3.1.expected.json/tool-call-round-trip"] = "can only concatenate str (not \"dict\") to str",
     };
 
+    /// <summary>
+    /// functionary writes "..."|safe + t | tojson: in Python a Markup plus a str escapes the str, so the tool's
+    /// JSON line comes out with &amp;#34; for each quote (what transformers renders); @huggingface/jinja has no Markup.
+    /// </summary>
+    private static readonly HashSet<string> EscapedToolJson = new(StringComparer.Ordinal)
+    {
+        "meetkai-functionary-medium-v3.1.expected.json/tools",
+    };
+
+    private static string EscapeToolJsonLines(string output)
+    {
+        var lines = output.Split('\n');
+        for (var i = 1; i < lines.Length; i++)
+        {
+            if (lines[i - 1].StartsWith("Use the function '", StringComparison.Ordinal) && lines[i].StartsWith("{\"", StringComparison.Ordinal))
+                lines[i] = lines[i].Replace("\"", "&#34;", StringComparison.Ordinal);
+        }
+        return string.Join('\n', lines);
+    }
+
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
@@ -49,7 +69,9 @@ public sealed class SharedChatTemplateTests
         }
         else
         {
-            Assert.Equal((string)c["output"]!, template.Render(context));
+            var expected = (string)c["output"]!;
+            if (EscapedToolJson.Contains(file + "/" + caseName)) expected = EscapeToolJsonLines(expected);
+            Assert.Equal(expected, template.Render(context));
         }
     }
 

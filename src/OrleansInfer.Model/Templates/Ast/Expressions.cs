@@ -137,7 +137,12 @@ internal sealed class ConcatExpr(int line, int column, Expr[] parts) : Expr(line
         var sb = new System.Text.StringBuilder();
         foreach (var part in parts)
         {
-            sb.Append(PyRepr.Str(part.Eval(ctx)));
+            var v = part.Eval(ctx);
+            try
+            {
+                sb.Append(PyRepr.Str(v, ctx.MaxLength));
+            }
+            catch (PyError e) { throw RenderContext.Wrap(part, e); }
             if (sb.Length > ctx.MaxLength) throw RenderContext.Limit(this, $"string longer than {ctx.MaxLength} characters");
         }
         return sb.ToString();

@@ -33,6 +33,9 @@ internal sealed class ForStmt(int line, int column, Target target, Expr iter, Ex
         {
             if (condition is not null) items = Filter(ctx, scope, items);
             var loop = new LoopContext(this, items, depth0);
+            // Jinja2 marks the loop as iterated at the end of a body that ran through, so a break or continue on
+            // every pass still runs the else block.
+            var iterated = false;
             for (var i = 0; i < items.Count; i++)
             {
                 ctx.CountIteration(this);
@@ -40,9 +43,11 @@ internal sealed class ForStmt(int line, int column, Target target, Expr iter, Ex
                 target.Assign(ctx, items[i]);
                 loop.Index0 = i;
                 scope.Set("loop", loop);
-                if (Run(body, ctx) == Flow.Break) break;
+                var flow = Run(body, ctx);
+                if (flow == Flow.Break) break;
+                if (flow == Flow.Normal) iterated = true;
             }
-            if (items.Count == 0 && otherwise is not null)
+            if (!iterated && otherwise is not null)
             {
                 ctx.Scope = outer;
                 Run(otherwise, ctx);

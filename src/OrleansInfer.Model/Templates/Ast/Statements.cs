@@ -39,7 +39,14 @@ internal sealed class OutputStmt(int line, int column, Expr value) : Stmt(line, 
 {
     public override Flow Exec(RenderContext ctx)
     {
-        ctx.Write(PyRepr.Str(value.Eval(ctx)), value);
+        var v = value.Eval(ctx);
+        string text;
+        try
+        {
+            text = PyRepr.Str(v, ctx.MaxLength);
+        }
+        catch (PyError e) { throw RenderContext.Wrap(value, e); }
+        ctx.Write(text, value);
         return Flow.Normal;
     }
 }
@@ -60,6 +67,16 @@ internal sealed class IfStmt(int line, int column, Expr[] tests, Stmt[][] bodies
 internal sealed class BreakStmt(int line, int column, bool isBreak) : Stmt(line, column)
 {
     public override Flow Exec(RenderContext ctx) => isBreak ? Flow.Break : Flow.Continue;
+}
+
+/// <summary>{% do expr %}: evaluates for the side effect (list.append) and prints nothing.</summary>
+internal sealed class DoStmt(int line, int column, Expr value) : Stmt(line, column)
+{
+    public override Flow Exec(RenderContext ctx)
+    {
+        value.Eval(ctx);
+        return Flow.Normal;
+    }
 }
 
 /// <summary>{% set target = value %}.</summary>

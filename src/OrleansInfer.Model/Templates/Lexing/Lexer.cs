@@ -56,7 +56,9 @@ internal sealed partial class Lexer
             else if (kind == '%' && TryRaw(tag, after)) { }
             else LexTag(tag, after, kind == '%');
         }
-        Emit(TokenKind.End, "", n);
+        // Jinja2 reports the end of the template at the line of the last token.
+        if (_tokens.Count > 0) _tokens.Add(new Token(TokenKind.End, "", _tokens[^1].Line, _tokens[^1].Column));
+        else Emit(TokenKind.End, "", n);
     }
 
     private int FindTagStart(int from)
@@ -201,9 +203,8 @@ internal sealed partial class Lexer
         if (start + count > s.Length) return false;
         for (var i = start; i < start + count; i++)
         {
-            var d = Convert.ToInt32(char.IsAsciiHexDigit(s[i]) ? 1 : 0);
-            if (d == 0) return false;
-            value = value * 16 + Convert.ToInt32(s[i].ToString(), 16);
+            if (!char.IsAsciiHexDigit(s[i])) return false;
+            value = value * 16 + (char.IsAsciiDigit(s[i]) ? s[i] - '0' : (char.ToLowerInvariant(s[i]) - 'a' + 10));
         }
         return true;
     }

@@ -102,9 +102,40 @@ internal sealed partial class Lexer
                 isFloat = true;
             }
         }
+        if (!isFloat) p = IntegerEnd(start);
         Emit(isFloat ? TokenKind.Float : TokenKind.Integer, _src[start..p].Replace("_", ""), start);
         return p;
     }
+
+    /// <summary>Jinja2's integer forms: 0x1F, 0o17, 0b101, 1_000, and zeros alone (007 lexes as 00 then 7).</summary>
+    private int IntegerEnd(int start)
+    {
+        var p = start;
+        if (_src[p] != '0') return Digits(p);
+        if (p + 2 < _src.Length && char.ToLowerInvariant(_src[p + 1]) is 'x' or 'o' or 'b')
+        {
+            var radix = char.ToLowerInvariant(_src[p + 1]) switch { 'x' => 16, 'o' => 8, _ => 2 };
+            var q = p + 2;
+            var end = q;
+            while (q < _src.Length)
+            {
+                if (_src[q] == '_') q++;
+                if (q >= _src.Length || !IsDigitOf(_src[q], radix)) break;
+                end = ++q;
+            }
+            if (end > p + 2) return end;
+        }
+        p++;
+        while (p < _src.Length && (_src[p] == '0' || (_src[p] == '_' && p + 1 < _src.Length && _src[p + 1] == '0'))) p++;
+        return p;
+    }
+
+    private static bool IsDigitOf(char c, int radix) => radix switch
+    {
+        16 => char.IsAsciiHexDigit(c),
+        8 => c is >= '0' and <= '7',
+        _ => c is '0' or '1',
+    };
 
     private int Digits(int p)
     {

@@ -22,12 +22,13 @@ internal readonly record struct Token(TokenKind Kind, string Value, int Line, in
 
     public bool IsName(string name) => Kind == TokenKind.Name && Value == name;
 
-    public string Describe() => Kind switch
+    /// <summary>Jinja2's describe_token, quoted as its messages quote it.</summary>
+    public string Describe() => "'" + Kind switch
     {
         TokenKind.End => "end of template",
         TokenKind.BlockEnd => "end of statement block",
         TokenKind.VariableEnd => "end of print statement",
-        TokenKind.Name or TokenKind.Operator => $"'{Value}'",
+        TokenKind.Name or TokenKind.Operator => Value,
         _ => Kind.ToString().ToLowerInvariant(),
-    };
+    } + "'";
 }

@@ -12,23 +12,32 @@ internal static class Access
         {
             case Undefined u: throw u.Error();
             case Namespace ns: return ns.Attributes.TryGet(name, out var nv) ? nv : Undefined.Missing(obj, name);
+            case Globals.CyclerObject cycler:
+                return name switch
+                {
+                    "next" => new BuiltinFunction("next", (_, _) => cycler.Next()),
+                    "reset" => new BuiltinFunction("reset", (_, _) => { cycler.Reset(); return null; }),
+                    "current" => cycler.Current,
+                    _ => Undefined.Missing(obj, name),
+                };
             case LoopContext loop: return loop.Attribute(name);
         }
         if (Methods.IsSafeMethod(obj, name)) return new BoundMethod(obj, name);
-        if (Methods.IsUnsafeMethod(obj, name))
-            return Undefined.Hinted($"access to attribute '{name}' of '{PyRepr.TypeName(obj)}' object is unsafe.");
         if (obj is PyDict d && d.TryGet(name, out var v)) return v;
         return Undefined.Missing(obj, name);
     }
 
     public static object? GetItem(object? obj, object? key)
     {
+        if (obj is Markup m && key is long or bool) return Markup.Rewrap(GetItem(m.Text, key));
         switch (obj)
         {
             case Undefined u: throw u.Error();
             case PyDict d:
                 if (d.TryGet(key, out var v)) return v;
                 break;
+            case PyList { IteratorType: { } type } when type != "range":
+                throw new PyError($"'{type}' object is not subscriptable");
             case PyList l when IsIndex(key):
                 if (TryIndex(l.Count, key, out var i)) return l[i];
                 break;
@@ -36,6 +45,7 @@ internal static class Access
                 if (TryIndex(t.Items.Length, key, out var ti)) return t.Items[ti];
                 break;
             case string s when IsIndex(key):
+                if (HasSurrogates(s)) return GetItem(CodePoints(s), key);
                 if (TryIndex(s.Length, key, out var si)) return s[si].ToString();
                 break;
             case LoopContext or Namespace when key is string:
@@ -43,6 +53,18 @@ internal static class Access
         }
         return key is string name ? GetAttr(obj, name) : Undefined.Missing(obj, key);
     }
+
+    /// <summary>Python indexes str by code point; a string with surrogate pairs is indexed through its code points.</summary>
+    private static bool HasSurrogates(string s)
+    {
+        foreach (var c in s)
+        {
+            if (char.IsSurrogate(c)) return true;
+        }
+        return false;
+    }
+
+    private static PyList CodePoints(string s) => new(Ops.Iterate(s));
 
     private static bool IsIndex(object? key) => key is long or bool;
 
@@ -57,14 +79,19 @@ internal static class Access
     /// <summary>Python slicing of str, list and tuple, negative steps included.</summary>
     public static object? Slice(object? obj, object? start, object? stop, object? step)
     {
+        if (obj is Markup m) return Markup.Rewrap(Slice(m.Text, start, stop, step));
+        if (obj is string text && HasSurrogates(text)) return string.Concat(((PyList)Slice(CodePoints(text), start, stop, step)!).Cast<string>());
         if (obj is Undefined u) throw u.Error();
-        var count = obj switch
+        int count;
+        switch (obj)
         {
-            string s => s.Length,
-            PyList l => l.Count,
-            PyTuple t => t.Items.Length,
-            _ => throw new PyError($"'{PyRepr.TypeName(obj)}' object is not subscriptable"),
-        };
+            case string s: count = s.Length; break;
+            case PyList { IteratorType: null or "range" } l: count = l.Count; break;
+            case PyTuple t: count = t.Items.Length; break;
+            // A slice is a plain Python subscript in Jinja2's compiled code, so slicing a non-sequence is a TypeError.
+            case PyDict: throw new PyError("unhashable type: 'slice'");
+            default: throw new PyError($"'{PyRepr.TypeName(obj)}' object is not subscriptable");
+        }
         var st = step is null ? 1 : Ops.ToLong(step);
         if (st == 0) throw new PyError("slice step cannot be zero");
         long lo, hi;

@@ -11,25 +11,37 @@ internal static class CollectionFilters
     {
         t["length"] = t["count"] = (_, v, _) => (long)Ops.Length(v);
         t["join"] = Join;
+        // Filters that are generators in Jinja2 return lists marked as iterators: no len(), no subscript, not JSON.
         t["first"] = (_, v, _) => Ops.Iterate(v) is { Count: > 0 } l ? l[0] : Undefined.Hinted("No first item, sequence was empty.");
-        t["last"] = (_, v, _) => Ops.Iterate(v) is { Count: > 0 } l ? l[^1] : Undefined.Hinted("No last item, sequence was empty.");
-        t["items"] = (_, v, _) => Items(v);
+        t["last"] = (_, v, _) => v is PyList { IteratorType: { } type } && type != "range"
+            ? throw new PyError($"'{type}' object is not reversible")
+            : Ops.Iterate(v) is { Count: > 0 } l ? l[^1] : Undefined.Hinted("No last item, sequence was empty.");
+        t["items"] = (_, v, _) => Generator(Items(v), "do_items");
         t["list"] = (_, v, _) => new PyList(Ops.Iterate(v));
-        t["unique"] = Unique;
-        t["map"] = Map;
-        t["select"] = (ctx, v, a) => Select(ctx, v, a, false, true);
-        t["reject"] = (ctx, v, a) => Select(ctx, v, a, false, false);
-        t["selectattr"] = (ctx, v, a) => Select(ctx, v, a, true, true);
-        t["rejectattr"] = (ctx, v, a) => Select(ctx, v, a, true, false);
+        t["unique"] = (ctx, v, a) => Generator(Unique(ctx, v, a), "do_unique");
+        t["map"] = (ctx, v, a) => Generator(Map(ctx, v, a), "do_map");
+        t["select"] = (ctx, v, a) => Generator(Select(ctx, v, a, false, true), "select_or_reject");
+        t["reject"] = (ctx, v, a) => Generator(Select(ctx, v, a, false, false), "select_or_reject");
+        t["selectattr"] = (ctx, v, a) => Generator(Select(ctx, v, a, true, true), "select_or_reject");
+        t["rejectattr"] = (ctx, v, a) => Generator(Select(ctx, v, a, true, false), "select_or_reject");
         t["dictsort"] = DictSort;
-        t["batch"] = Batch;
-        t["slice"] = SliceFilter;
-        t["reverse"] = (_, v, _) => v is string s ? new string(s.Reverse().ToArray()) : Reversed(Ops.Iterate(v));
+        t["batch"] = (ctx, v, a) => Generator(Batch(ctx, v, a), "do_batch");
+        t["slice"] = (ctx, v, a) => Generator(SliceFilter(ctx, v, a), "do_slice");
+        t["reverse"] = (_, v, _) => v switch
+        {
+            string s => string.Concat(Reversed(Ops.Iterate(s)).Cast<string>()),
+            Markup m => new Markup(string.Concat(Reversed(Ops.Iterate(m.Text)).Cast<string>())),
+            PyList { IteratorType: null } or PyTuple => new PyList(Reversed(Ops.Iterate(v))) { IteratorType = "list_reverseiterator" },
+            _ => Reversed(Ops.Iterate(v)),
+        };
         t["sort"] = Sort;
         t["sum"] = Sum;
         t["min"] = (_, v, a) => MinMax(v, a, -1);
         t["max"] = (_, v, a) => MinMax(v, a, 1);
     }
+
+    private static PyList Generator(PyList items, string function)
+        => new(items) { IteratorType = "generator", IteratorRepr = $"<generator object {function} at 0x7f0000000000>" };
 
     private static PyList Reversed(IReadOnlyList<object?> items)
     {
@@ -94,7 +106,8 @@ internal static class CollectionFilters
 
     private static PyList Map(RenderContext ctx, object? v, Args a)
     {
-        var items = Ops.Iterate(v);
+        // Jinja2's map, select and reject skip a falsy value (none, an empty list) instead of iterating it.
+        var items = Ops.Truthy(v) ? Ops.Iterate(v) : [];
         var r = new PyList(items.Count);
         if (a.Count == 0 && a.TryNamed("attribute", out var attr))
         {
@@ -127,6 +140,7 @@ internal static class CollectionFilters
             rest = new Args(a.Positional[(offset + 1)..], a.Named);
         }
         var r = new PyList();
+        if (!Ops.Truthy(v)) return r;
         foreach (var item in Ops.Iterate(v))
         {
             var x = attr is null ? item : Attribute(item, attr);
@@ -141,6 +155,7 @@ internal static class CollectionFilters
         var caseSensitive = Ops.Truthy(a.Get(0, "case_sensitive", false));
         var by = PyRepr.Str(a.Get(1, "by", "key"));
         var reverse = Ops.Truthy(a.Get(2, "reverse", false));
+        if (v is Undefined u) throw u.Error();
         var pairs = Items(v);
         var index = by == "key" ? 0 : by == "value" ? 1 : throw new PyError("You can only sort by either 'key' or 'value'");
         return SortBy(pairs, x => SortKey(((PyTuple)x!).Items[index], null, caseSensitive), reverse);
@@ -175,6 +190,17 @@ internal static class CollectionFilters
         var reverse = Ops.Truthy(a.Get(0, "reverse", false));
         var caseSensitive = Ops.Truthy(a.Get(1, "case_sensitive", false));
         var attr = a.Get(2, "attribute");
+        if (attr is string s && s.Contains(','))
+        {
+            // Jinja2 sorts by several attributes given as "a,b": the key is the tuple of them.
+            var parts = s.Split(',');
+            return SortBy(Ops.Iterate(v), x =>
+            {
+                var key = new object?[parts.Length];
+                for (var i = 0; i < parts.Length; i++) key[i] = SortKey(x, parts[i], caseSensitive);
+                return new PyTuple(key);
+            }, reverse);
+        }
         return SortBy(Ops.Iterate(v), x => SortKey(x, attr, caseSensitive), reverse);
     }
 

@@ -13,20 +13,20 @@ internal static partial class Filters
     private static readonly Dictionary<string, FilterFn> Table = new(StringComparer.Ordinal)
     {
         ["trim"] = (_, v, a) => StringMethods.Strip(PyRepr.Str(v), a.Get(0, "chars"), true, true),
-        ["tojson"] = (ctx, v, a) => JsonDump.Dumps(v, a.Get(1, "indent"), a.Get(2, "separators"), Ops.Truthy(a.Get(3, "sort_keys", false)), ctx.MaxLength),
-        ["upper"] = (_, v, _) => PyRepr.Str(v).ToUpperInvariant(),
+        ["tojson"] = (ctx, v, a) => JsonDump.Dumps(v, Ops.Truthy(a.Get(0, "ensure_ascii", false)), a.Get(1, "indent"), a.Get(2, "separators"), Ops.Truthy(a.Get(3, "sort_keys", false)), ctx.MaxLength),
+        ["upper"] = (_, v, _) => StringMethods.Upper(PyRepr.Str(v)),
         ["lower"] = (_, v, _) => PyRepr.Str(v).ToLowerInvariant(),
         ["title"] = (_, v, _) => Title(PyRepr.Str(v)),
         ["capitalize"] = (_, v, _) => PyRepr.Str(v) is var s && s.Length > 0 ? char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant() : "",
         ["replace"] = (ctx, v, a) => StringMethods.Replace(PyRepr.Str(v), PyRepr.Str(a.Required(0, "old", "replace")), PyRepr.Str(a.Required(1, "new", "replace")),
             a.Get(2, "count") is { } c ? Ops.ToLong(c) : -1, ctx.MaxLength),
         ["string"] = (_, v, _) => PyRepr.Str(v),
-        ["safe"] = (_, v, _) => v is string ? v : PyRepr.Str(v),
-        ["escape"] = (_, v, _) => Escape(PyRepr.Str(v)),
-        ["e"] = (_, v, _) => Escape(PyRepr.Str(v)),
-        ["forceescape"] = (_, v, _) => Escape(PyRepr.Str(v)),
-        ["int"] = (_, v, a) => ToInt(v, a.Get(0, "default", 0L), Ops.ToLong(a.Get(1, "base", 10L))),
-        ["float"] = (_, v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
+        ["safe"] = (_, v, _) => v as Markup ?? new Markup(PyRepr.Str(v)),
+        ["escape"] = (_, v, _) => Markup.Escape(v),
+        ["e"] = (_, v, _) => Markup.Escape(v),
+        ["forceescape"] = (_, v, _) => new Markup(Escape(PyRepr.Str(v))),
+        ["int"] = (_, v, a) => ToInt(Markup.Unwrap(v), a.Get(0, "default", 0L), Ops.ToLong(a.Get(1, "base", 10L))),
+        ["float"] = (_, v, a) => ToFloat(Markup.Unwrap(v), a.Get(0, "default", 0.0)),
         ["abs"] = (_, v, _) => v switch { long l => (object)Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, Undefined u => throw u.Error(), _ => throw new PyError($"bad operand type for abs(): '{PyRepr.TypeName(v)}'") },
         ["round"] = (_, v, a) => Round(v, (int)Ops.ToLong(a.Get(0, "precision", 0L)), PyRepr.Str(a.Get(1, "method", "common"))),
         ["wordcount"] = (_, v, _) => (long)WordRegex().Count(PyRepr.Str(v)),
@@ -35,15 +35,34 @@ internal static partial class Filters
         ["truncate"] = (_, v, a) => Truncate(PyRepr.Str(v), Ops.ToLong(a.Get(0, "length", 255L)), Ops.Truthy(a.Get(1, "killwords", false)), PyRepr.Str(a.Get(2, "end", "...")), a.Get(3, "leeway") is { } lw ? Ops.ToLong(lw) : 5),
         ["striptags"] = (_, v, _) => StripTags(PyRepr.Str(v)),
         ["pprint"] = (_, v, _) => PyRepr.Repr(SortedForPprint(v)),
-        ["indent"] = (_, v, a) => Indent(PyRepr.Str(v), a.Get(0, "width", 4L), Ops.Truthy(a.Get(1, "first", false)), Ops.Truthy(a.Get(2, "blank", false))),
+        ["indent"] = (_, v, a) => Indent(IndentInput(v), a.Get(0, "width", 4L), Ops.Truthy(a.Get(1, "first", false)), Ops.Truthy(a.Get(2, "blank", false))),
         ["default"] = Default,
         ["d"] = Default,
         ["attr"] = (_, v, a) => Access.GetAttr(v, PyRepr.Str(a.Required(0, "name", "attr"))),
     };
 
-    static Filters() => CollectionFilters.Register(Table);
+    static Filters()
+    {
+        CollectionFilters.Register(Table);
+        // These call str methods on soft_str(value), which keeps Markup Markup.
+        foreach (var name in new[] { "upper", "lower", "title", "capitalize", "trim", "string", "indent", "center" })
+        {
+            var plain = Table[name];
+            Table[name] = (ctx, v, a) => v is Markup ? Markup.Rewrap(plain(ctx, v, a)) : plain(ctx, v, a);
+        }
+    }
 
-    public static FilterFn? Find(string name) => Table.GetValueOrDefault(name);
+    /// <summary>The filter, checked against its Python signature (too many arguments or an unknown keyword is a TypeError).</summary>
+    public static FilterFn? Find(string name)
+    {
+        if (!Table.TryGetValue(name, out var fn)) return null;
+        if (!FilterSignatures.Parameters.TryGetValue(name, out var parameters)) return fn;
+        return (ctx, v, a) =>
+        {
+            FilterSignatures.Check(name, parameters, a);
+            return fn(ctx, v, a);
+        };
+    }
 
     private static object? Default(RenderContext ctx, object? v, Args a)
     {
@@ -86,12 +105,14 @@ internal static partial class Filters
     {
         switch (v)
         {
+            case Undefined u: throw u.Error();
             case long or bool: return Ops.ToLong(v);
-            case double d: return double.IsFinite(d) ? (long)Math.Truncate(d) : fallback;
+            case double d: return double.IsFinite(d) ? BigInts.Narrow(new System.Numerics.BigInteger(Math.Truncate(d))) : fallback;
             case string s:
                 var t = s.Trim(Lexing.PyChars.Whitespace).Replace("_", "");
                 if (TryParseInt(t, (int)numberBase, out var l)) return l;
-                return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && double.IsFinite(f) ? (long)Math.Truncate(f) : fallback;
+                return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && double.IsFinite(f)
+                    ? BigInts.Narrow(new System.Numerics.BigInteger(Math.Truncate(f))) : fallback;
             default: return fallback;
         }
     }
@@ -119,6 +140,7 @@ internal static partial class Filters
     {
         switch (v)
         {
+            case Undefined u: throw u.Error();
             case long or bool: return (double)Ops.ToLong(v);
             case double: return v;
             case string s:
@@ -186,6 +208,15 @@ internal static partial class Filters
         s = string.Join(' ', s.Split(Lexing.PyChars.Whitespace, StringSplitOptions.RemoveEmptyEntries));
         return System.Net.WebUtility.HtmlDecode(s);
     }
+
+    /// <summary>Jinja2's indent starts with s += "\n", so only strings are accepted.</summary>
+    private static string IndentInput(object? v) => v switch
+    {
+        string s => s,
+        Markup m => m.Text,
+        Undefined u => throw u.Error(),
+        _ => throw new PyError($"unsupported operand type(s) for +=: '{PyRepr.TypeName(v)}' and 'str'"),
+    };
 
     /// <summary>Jinja2's indent: a newline is appended first, so a trailing newline survives; empty lines stay empty unless blank.</summary>
     private static string Indent(string s, object? width, bool first, bool blank)

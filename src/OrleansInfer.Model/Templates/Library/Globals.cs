@@ -11,7 +11,7 @@ internal static class Globals
 
     private static readonly Dictionary<string, object?> Table = new(StringComparer.Ordinal)
     {
-        ["range"] = new BuiltinFunction("range", (_, a) => Range(a)),
+        ["range"] = new BuiltinFunction("range", Range),
         ["namespace"] = new BuiltinFunction("namespace", (_, a) => MakeNamespace(a)),
         ["dict"] = new BuiltinFunction("dict", (_, a) => MakeDict(a)),
         ["raise_exception"] = new BuiltinFunction("raise_exception", (_, a) => throw new RaisedError(PyRepr.Str(a.Get(0, "message")))),
@@ -22,7 +22,7 @@ internal static class Globals
 
     public static bool TryGet(string name, out object? value) => Table.TryGetValue(name, out value);
 
-    private static PyList Range(Args a)
+    private static PyList Range(RenderContext ctx, Args a)
     {
         long start = 0, stop, step = 1;
         if (a.Count == 0) throw new PyError("range expected at least 1 argument, got 0");
@@ -35,8 +35,14 @@ internal static class Globals
         }
         if (step == 0) throw new PyError("range() arg 3 must not be zero");
         var count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0) : (start > stop ? (start - stop - step - 1) / -step : 0);
-        if (count > MaxRange) throw new LimitError($"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MaxRange}).");
-        var list = new PyList((int)count);
+        if (count > MaxRange)
+        {
+            // Jinja2's sandbox refuses it (a runtime error); one that could never be iterated anyway is our bound.
+            var message = $"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MaxRange}).";
+            throw count > ctx.Options.MaxLoopIterations ? new LimitError(message) : new PyError(message);
+        }
+        var repr = step == 1 ? $"range({start}, {stop})" : $"range({start}, {stop}, {step})";
+        var list = new PyList((int)count) { IteratorType = "range", IteratorRepr = repr };
         for (var i = 0L; i < count; i++) list.Add(start + i * step);
         return list;
     }
@@ -44,11 +50,7 @@ internal static class Globals
     private static Namespace MakeNamespace(Args a)
     {
         var ns = new Namespace();
-        foreach (var p in a.Positional)
-        {
-            if (p is PyDict d) foreach (var pair in d.Items) ns.Attributes[pair.Key] = pair.Value;
-        }
-        if (a.Named is not null) foreach (var pair in a.Named) ns.Attributes[pair.Key] = pair.Value;
+        foreach (var pair in MakeDict(a).Items) ns.Attributes[pair.Key] = pair.Value;
         return ns;
     }
 

@@ -3,7 +3,10 @@ using OrleansInfer.Model.Templates.Runtime;
 
 namespace OrleansInfer.Model.Templates.Library;
 
-/// <summary>The methods templates call on str, dict and list values. Mutating ones are refused as by ImmutableSandboxedEnvironment.</summary>
+/// <summary>
+/// The methods templates call on str, dict and list values. Mutating list and dict methods (append, update, ...)
+/// are allowed, as in Jinja2's SandboxedEnvironment: templates build lists with them.
+/// </summary>
 internal static class Methods
 {
     private static readonly HashSet<string> StrMethods =
@@ -14,35 +17,27 @@ internal static class Methods
         "swapcase", "casefold", "removeprefix", "removesuffix", "partition", "rpartition",
     ];
 
-    private static readonly HashSet<string> DictMethods = ["items", "keys", "values", "get", "copy"];
+    private static readonly HashSet<string> DictMethods = ["items", "keys", "values", "get", "copy", "update", "pop", "popitem", "setdefault", "clear"];
 
-    private static readonly HashSet<string> ListMethods = ["index", "count", "copy"];
-
-    private static readonly HashSet<string> UnsafeList = ["append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"];
-
-    private static readonly HashSet<string> UnsafeDict = ["update", "pop", "popitem", "setdefault", "clear"];
+    private static readonly HashSet<string> ListMethods = ["index", "count", "copy", "append", "extend", "insert", "pop", "remove", "reverse", "clear"];
 
     public static bool IsSafeMethod(object? obj, string name) => obj switch
     {
-        string => StrMethods.Contains(name),
+        string or Markup => StrMethods.Contains(name),
         PyDict => DictMethods.Contains(name),
         PyList => ListMethods.Contains(name),
         PyTuple => name is "index" or "count",
         _ => false,
     };
 
-    public static bool IsUnsafeMethod(object? obj, string name) => obj switch
-    {
-        PyList => UnsafeList.Contains(name),
-        PyDict => UnsafeDict.Contains(name),
-        _ => false,
-    };
-
     public static object? Call(RenderContext ctx, object? self, string name, Args args) => self switch
     {
         string s => StringMethods.Call(ctx, s, name, args),
-        PyDict d => CallDict(d, name, args),
-        PyList l => CallSequence(l, name, args),
+        Markup m => name is "strip" or "lstrip" or "rstrip" or "upper" or "lower" or "title" or "capitalize" or "swapcase"
+            or "center" or "ljust" or "rjust" or "zfill" or "replace"
+            ? Markup.Rewrap(StringMethods.Call(ctx, m.Text, name, args)) : StringMethods.Call(ctx, m.Text, name, args),
+        PyDict d => MutatingMethods.IsMutating(name) ? MutatingMethods.CallDict(ctx, d, name, args) : CallDict(d, name, args),
+        PyList l => MutatingMethods.IsMutating(name) ? MutatingMethods.CallList(ctx, l, name, args) : CallSequence(l, name, args),
         PyTuple t => CallSequence(t.Items, name, args),
         _ => throw new PyError($"'{PyRepr.TypeName(self)}' object has no attribute '{name}'"),
     };

@@ -20,7 +20,7 @@ internal static class StringMethods
             case "splitlines": return new PyList(s.Split('\n').Select(x => (object?)x.TrimEnd('\r')).SkipLast(s.EndsWith('\n') ? 1 : 0));
             case "startswith": return Affix(s, args.Required(0, "prefix", name), true);
             case "endswith": return Affix(s, args.Required(0, "suffix", name), false);
-            case "upper": return s.ToUpperInvariant();
+            case "upper": return Upper(s);
             case "lower" or "casefold": return s.ToLowerInvariant();
             case "title": return Title(s);
             case "capitalize": return s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant();
@@ -57,6 +57,9 @@ internal static class StringMethods
         }
         throw new PyError($"'str' object has no attribute '{name}'");
     }
+
+    /// <summary>str.upper() with Python's full case mapping for the one letter chat text meets: ß becomes SS.</summary>
+    public static string Upper(string s) => s.Contains('ß') ? s.ToUpperInvariant().Replace("ß", "SS") : s.ToUpperInvariant();
 
     private static string Str(object? v) => v as string ?? throw new PyError($"must be str, not {PyRepr.TypeName(v)}");
 

@@ -20,6 +20,9 @@ internal sealed partial class Parser
     // Inside an if (or a conditional expression) Jinja2 reports unknown filters and tests only when they run.
     private int _soft;
 
+    // Loops around the statement being parsed; a macro body starts again at none. break outside any is an error.
+    private int _loops;
+
     private Parser(List<Token> tokens) => _s = new TokenStream(tokens);
 
     public static Stmt[] Parse(string source)
@@ -90,7 +93,13 @@ internal sealed partial class Parser
                 case "call": return ParseCallBlock(name);
                 case "filter": return ParseFilterBlock(name);
                 case "with": return ParseWith(name);
+                case "do":
+                    _s.Next();
+                    var expr = ParseTuple(true, null, false);
+                    _s.Expect(TokenKind.BlockEnd);
+                    return new DoStmt(name.Line, name.Column, expr);
                 case "break" or "continue":
+                    if (_loops == 0) throw TokenStream.Error(name.Value == "break" ? "'break' outside loop" : "'continue' not properly in loop", name);
                     _s.Next();
                     _s.Expect(TokenKind.BlockEnd);
                     return new BreakStmt(name.Line, name.Column, name.Value == "break");
@@ -166,7 +175,9 @@ internal sealed partial class Parser
         _soft = 0;
         try
         {
+            _loops++;
             var (body, end) = ParseBody(["endfor", "else"], "for");
+            _loops--;
             Stmt[]? otherwise = null;
             if (end == "else")
             {

@@ -34,7 +34,9 @@ internal sealed partial class Parser
         if (withSignature) (names, defaults) = ParseSignature();
         _s.Expect(TokenKind.BlockEnd);
         var soft = _soft;
+        var loops = _loops;
         _soft = 0;
+        _loops = 0;
         _macroNames.Push([]);
         try
         {
@@ -47,6 +49,7 @@ internal sealed partial class Parser
         {
             _macroNames.Pop();
             _soft = soft;
+            _loops = loops;
         }
     }
 

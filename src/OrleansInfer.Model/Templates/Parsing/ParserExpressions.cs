@@ -201,7 +201,7 @@ internal sealed partial class Parser
                 return new ConstExpr(t.Line, t.Column, text);
             case TokenKind.Integer:
                 _s.Next();
-                return new ConstExpr(t.Line, t.Column, long.TryParse(t.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? (object)l : double.Parse(t.Value, CultureInfo.InvariantCulture));
+                return new ConstExpr(t.Line, t.Column, ParseInteger(t.Value));
             case TokenKind.Float:
                 _s.Next();
                 return new ConstExpr(t.Line, t.Column, double.Parse(t.Value, CultureInfo.InvariantCulture));
@@ -248,9 +248,23 @@ internal sealed partial class Parser
 
     private static Expr[] ArgExprs(ArgList args) => [.. args.Positional, .. args.Named.Select(x => x.Value)];
 
+    /// <summary>Decimal, 0x, 0o and 0b literals; past long they are BigIntegers, as Python ints are unbounded.</summary>
+    private static object ParseInteger(string text)
+    {
+        var radix = text.Length > 1 && text[0] == '0' ? char.ToLowerInvariant(text[1]) switch { 'x' => 16, 'o' => 8, 'b' => 2, _ => 10 } : 10;
+        var digits = radix == 10 ? text : text[2..];
+        System.Numerics.BigInteger value = 0;
+        foreach (var c in digits) value = value * radix + Convert.ToInt32(c.ToString(), 16);
+        return BigInts.Narrow(value);
+    }
+
     private NameExpr Name(Token t)
     {
-        if (_macroNames.Count > 0) _macroNames.Peek().Add(t.Value);
+        // Like Jinja2's find_undeclared, a name inside a nested call block counts for every enclosing macro too.
+        if (t.Value is "caller" or "varargs" or "kwargs")
+        {
+            foreach (var names in _macroNames) names.Add(t.Value);
+        }
         return new NameExpr(t.Line, t.Column, t.Value);
     }
 

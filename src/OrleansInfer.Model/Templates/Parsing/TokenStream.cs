@@ -36,9 +36,8 @@ internal sealed class TokenStream(List<Token> tokens)
     {
         if (Current.Kind != kind)
         {
-            var wanted = new Token(kind, "", 0, 0).Describe();
-            if (kind == TokenKind.Name) wanted = "name";
-            throw Error($"expected token '{wanted.Trim('\'')}', got {Current.Describe()}", Current);
+            var wanted = kind == TokenKind.Name ? "'name'" : new Token(kind, "", 0, 0).Describe();
+            throw Error($"expected token {wanted}, got {Current.Describe()}", Current);
         }
         return Next();
     }

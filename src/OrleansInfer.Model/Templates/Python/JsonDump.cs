@@ -11,11 +11,13 @@ internal sealed class JsonDump
     private readonly string _itemSeparator;
     private readonly string _keySeparator;
     private readonly bool _sortKeys;
+    private readonly bool _ensureAscii;
     private readonly long _maxLength;
     private readonly StringBuilder _sb = new();
 
-    private JsonDump(string? indent, string itemSeparator, string keySeparator, bool sortKeys, long maxLength)
+    private JsonDump(string? indent, string itemSeparator, string keySeparator, bool sortKeys, bool ensureAscii, long maxLength)
     {
+        _ensureAscii = ensureAscii;
         _indent = indent;
         _itemSeparator = itemSeparator;
         _keySeparator = keySeparator;
@@ -23,7 +25,7 @@ internal sealed class JsonDump
         _maxLength = maxLength;
     }
 
-    public static string Dumps(object? value, object? indent, object? separators, bool sortKeys, long maxLength)
+    public static string Dumps(object? value, bool ensureAscii, object? indent, object? separators, bool sortKeys, long maxLength)
     {
         string? ind = indent switch
         {
@@ -40,7 +42,7 @@ internal sealed class JsonDump
             item = a;
             key = b;
         }
-        var dumper = new JsonDump(ind, item, key, sortKeys, maxLength);
+        var dumper = new JsonDump(ind, item, key, sortKeys, ensureAscii, maxLength);
         dumper.Write(value, 0);
         return dumper._sb.ToString();
     }
@@ -53,8 +55,11 @@ internal sealed class JsonDump
             case null: _sb.Append("null"); break;
             case bool b: _sb.Append(b ? "true" : "false"); break;
             case long l: _sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
+            case System.Numerics.BigInteger big: _sb.Append(big.ToString(CultureInfo.InvariantCulture)); break;
             case double d: _sb.Append(Float(d)); break;
-            case string s: WriteString(_sb, s); break;
+            case string s: WriteString(_sb, s, _ensureAscii); break;
+            case Markup m: WriteString(_sb, m.Text, _ensureAscii); break;
+            case PyList { IteratorType: { } type }: throw new PyError($"Object of type {type} is not JSON serializable");
             case PyList list: WriteArray(list, level); break;
             case PyTuple tuple: WriteArray(tuple.Items, level); break;
             case PyDict dict: WriteObject(dict, level); break;
@@ -96,7 +101,7 @@ internal sealed class JsonDump
         {
             if (i > 0) _sb.Append(_itemSeparator);
             NewLine(level + 1);
-            WriteString(_sb, pairs[i].Key);
+            WriteString(_sb, pairs[i].Key, _ensureAscii);
             _sb.Append(_keySeparator);
             Write(pairs[i].Value, level + 1);
         }
@@ -121,7 +126,7 @@ internal sealed class JsonDump
         for (var i = 0; i < level; i++) _sb.Append(_indent);
     }
 
-    public static void WriteString(StringBuilder sb, string s)
+    public static void WriteString(StringBuilder sb, string s, bool ensureAscii)
     {
         sb.Append('"');
         foreach (var c in s)
@@ -136,6 +141,7 @@ internal sealed class JsonDump
                 case '\b': sb.Append("\\b"); break;
                 case '\f': sb.Append("\\f"); break;
                 case < ' ': sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)); break;
+                case > '\x7e' when ensureAscii: sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)); break;
                 default: sb.Append(c); break;
             }
         }

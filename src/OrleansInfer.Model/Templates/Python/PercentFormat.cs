@@ -9,19 +9,33 @@ internal static class PercentFormat
     public static string Apply(string format, object? args)
     {
         var values = args is PyTuple t ? t.Items : [args];
+        var mapping = args as PyDict;
         var sb = new StringBuilder();
         var next = 0;
         for (var i = 0; i < format.Length; i++)
         {
             if (format[i] != '%') { sb.Append(format[i]); continue; }
             var start = ++i;
+            object? keyed = null;
+            var hasKey = false;
+            if (i < format.Length && format[i] == '(')
+            {
+                var close = format.IndexOf(')', i);
+                if (close < 0) throw new PyError("incomplete format key");
+                if (mapping is null) throw new PyError("format requires a mapping");
+                var key = format[(i + 1)..close];
+                if (!mapping.TryGet(key, out keyed)) throw new PyError(PyRepr.Repr(key));
+                hasKey = true;
+                i = close + 1;
+                start = i;
+            }
             while (i < format.Length && "-+ 0#.123456789".Contains(format[i])) i++;
             if (i >= format.Length) throw new PyError("incomplete format");
             var flags = format[start..i];
             var type = format[i];
             if (type == '%') { sb.Append('%'); continue; }
-            if (next >= values.Length) throw new PyError("not enough arguments for format string");
-            var value = values[next++];
+            if (!hasKey && next >= values.Length) throw new PyError("not enough arguments for format string");
+            var value = hasKey ? keyed : values[next++];
             var spec = flags.Replace("-", "<").Replace("#", "");
             if (flags.StartsWith('-')) spec = "<" + flags[1..];
             else if (flags.Length > 0 && flags[0] != '0' && !flags.StartsWith('+') && !flags.StartsWith(' ')) spec = ">" + flags;
@@ -36,7 +50,8 @@ internal static class PercentFormat
                 _ => throw new PyError($"unsupported format character '{type}'"),
             });
         }
-        if (next < values.Length && args is PyTuple) throw new PyError("not all arguments converted during string formatting");
+        // Python skips this check when the argument is a mapping, and a list passes its mapping test.
+        if (next < values.Length && mapping is null && args is not PyList) throw new PyError("not all arguments converted during string formatting");
         return sb.ToString();
     }
 }

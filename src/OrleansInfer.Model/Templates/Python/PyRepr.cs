@@ -7,46 +7,56 @@ namespace OrleansInfer.Model.Templates.Python;
 /// <summary>Python's str() and repr() of template values, which is what {{ }} prints.</summary>
 internal static class PyRepr
 {
-    public static string Str(object? value) => value switch
+    /// <summary>Ceiling on a repr's length when the caller gives none: nested lists can share themselves and grow exponentially.</summary>
+    public const long DefaultMaxLength = 16 * 1024 * 1024;
+
+    public static string Str(object? value, long maxLength = DefaultMaxLength) => value switch
     {
         string s => s,
+        Markup m => m.Text,
         null => "None",
         bool b => b ? "True" : "False",
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => Float(d),
+        System.Numerics.BigInteger big => big.ToString(CultureInfo.InvariantCulture),
         Undefined => "",
-        _ => Repr(value),
+        _ => Repr(value, maxLength),
     };
 
-    public static string Repr(object? value)
+    public static string Repr(object? value, long maxLength = DefaultMaxLength)
     {
         if (value is string s) return ReprString(s);
         if (value is PyList or PyTuple or PyDict)
         {
             var sb = new StringBuilder();
-            AppendRepr(sb, value);
+            AppendRepr(sb, value, maxLength);
             return sb.ToString();
         }
         return value switch
         {
-            Undefined => "",
+            Undefined => "Undefined",
+            Markup m => "Markup(" + ReprString(m.Text) + ")",
             Namespace ns => "<Namespace " + Repr(ns.Attributes) + ">",
             PyCallable c => c.Describe(),
             _ => Str(value),
         };
     }
 
-    public static void AppendRepr(StringBuilder sb, object? value)
+    public static void AppendRepr(StringBuilder sb, object? value, long maxLength = DefaultMaxLength)
     {
+        if (sb.Length > maxLength) throw new LimitError($"value longer than {maxLength} characters");
         switch (value)
         {
+            case PyList { IteratorType: not null } iterator:
+                sb.Append(iterator.IteratorRepr ?? $"<{iterator.IteratorType} object at 0x7f0000000000>");
+                break;
             case PyList list:
                 if (list.ViewName is not null) sb.Append(list.ViewName).Append('(');
                 sb.Append('[');
                 for (var i = 0; i < list.Count; i++)
                 {
                     if (i > 0) sb.Append(", ");
-                    AppendRepr(sb, list[i]);
+                    AppendRepr(sb, list[i], maxLength);
                 }
                 sb.Append(']');
                 if (list.ViewName is not null) sb.Append(')');
@@ -56,7 +66,7 @@ internal static class PyRepr
                 for (var i = 0; i < tuple.Items.Length; i++)
                 {
                     if (i > 0) sb.Append(", ");
-                    AppendRepr(sb, tuple.Items[i]);
+                    AppendRepr(sb, tuple.Items[i], maxLength);
                 }
                 sb.Append(tuple.Items.Length == 1 ? ",)" : ")");
                 break;
@@ -67,9 +77,9 @@ internal static class PyRepr
                 {
                     if (!first) sb.Append(", ");
                     first = false;
-                    AppendRepr(sb, pair.Key);
+                    AppendRepr(sb, pair.Key, maxLength);
                     sb.Append(": ");
-                    AppendRepr(sb, pair.Value);
+                    AppendRepr(sb, pair.Value, maxLength);
                 }
                 sb.Append('}');
                 break;
@@ -161,10 +171,11 @@ internal static class PyRepr
     {
         null => "NoneType",
         bool => "bool",
-        long => "int",
+        long or System.Numerics.BigInteger => "int",
         double => "float",
         string => "str",
-        PyList => "list",
+        Markup => "Markup",
+        PyList l => l.IteratorType ?? "list",
         PyTuple => "tuple",
         PyDict => "dict",
         Undefined => "Undefined",

@@ -1,3 +1,4 @@
+using System.Numerics;
 using OrleansInfer.Model.Templates.Python;
 
 namespace OrleansInfer.Model.Templates.Runtime;
@@ -10,22 +11,26 @@ internal static partial class Ops
         null => false,
         bool b => b,
         string s => s.Length > 0,
+        Markup m => m.Text.Length > 0,
         long l => l != 0,
         double d => d != 0,
-        PyList l => l.Count > 0,
+        BigInteger b => !b.IsZero,
+        PyList l => l.Count > 0 || (l.IteratorType is not null && l.IteratorType != "range"),
         PyDict d => d.Count > 0,
         PyTuple t => t.Items.Length > 0,
         Undefined => false,
         _ => true,
     };
 
-    public static bool IsNumber(object? v) => v is long or double or bool;
+    public static bool IsNumber(object? v) => v is long or double or bool or BigInteger;
 
     public static double ToDouble(object? v) => v switch
     {
         long l => l,
         double d => d,
         bool b => b ? 1 : 0,
+        BigInteger big => (double)big,
+        Undefined u => throw u.Error(),
         _ => throw new PyError($"must be real number, not {PyRepr.TypeName(v)}"),
     };
 
@@ -33,22 +38,29 @@ internal static partial class Ops
     {
         long l => l,
         bool b => b ? 1 : 0,
+        BigInteger => throw new PyError("Python int too large to convert to C ssize_t"),
+        Undefined u => throw u.Error(),
         _ => throw new PyError($"'{PyRepr.TypeName(v)}' object cannot be interpreted as an integer"),
     };
 
     public static bool PyEquals(object? a, object? b)
     {
+        a = Markup.Unwrap(a);
+        b = Markup.Unwrap(b);
         if (a is string sa) return b is string sb && string.Equals(sa, sb, StringComparison.Ordinal);
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is double || b is double) return ToDouble(a) == ToDouble(b);
+            if (a is BigInteger || b is BigInteger) return BigInts.ToBig(a) == BigInts.ToBig(b);
             return ToLong(a) == ToLong(b);
         }
         switch (a)
         {
             case null: return b is null;
             case Undefined: return b is Undefined;
-            case PyList la: return b is PyList lb && SequenceEquals(la, lb);
+            case PyList la:
+                if (la.IteratorType is not null || b is PyList { IteratorType: not null }) return ReferenceEquals(a, b);
+                return b is PyList lb && SequenceEquals(la, lb);
             case PyTuple ta: return b is PyTuple tb && SequenceEquals(ta.Items, tb.Items);
             case PyDict da:
                 if (b is not PyDict db || da.Count != db.Count) return false;
@@ -76,13 +88,17 @@ internal static partial class Ops
     {
         if (a is Undefined ua) throw ua.Error();
         if (b is Undefined ub) throw ub.Error();
+        a = Markup.Unwrap(a);
+        b = Markup.Unwrap(b);
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is double || b is double) return ToDouble(a).CompareTo(ToDouble(b));
+            if (a is BigInteger || b is BigInteger) return BigInts.ToBig(a).CompareTo(BigInts.ToBig(b));
             return ToLong(a).CompareTo(ToLong(b));
         }
         if (a is string sa && b is string sb) return Math.Sign(string.CompareOrdinal(sa, sb));
         if (a is PyList la && b is PyList lb) return CompareSequences(la, lb, op);
+        if (a is PyTuple ta0 && b is PyTuple tb0) return CompareSequences(ta0.Items, tb0.Items, op);
         if (a is PyTuple ta && b is PyTuple tb) return CompareSequences(ta.Items, tb.Items, op);
         throw new PyError($"'{op}' not supported between instances of '{PyRepr.TypeName(a)}' and '{PyRepr.TypeName(b)}'");
     }
@@ -99,12 +115,16 @@ internal static partial class Ops
     /// <summary>Python's "in".</summary>
     public static bool Contains(object? container, object? item)
     {
+        container = Markup.Unwrap(container);
+        item = Markup.Unwrap(item);
         switch (container)
         {
             case string s:
                 if (item is not string sub) throw new PyError($"'in <string>' requires string as left operand, not {PyRepr.TypeName(item)}");
                 return s.Contains(sub, StringComparison.Ordinal);
-            case PyDict d: return d.ContainsKey(item);
+            case PyDict d:
+                if (item is PyList or PyDict) throw new PyError($"unhashable type: '{PyRepr.TypeName(item)}'");
+                return d.ContainsKey(item);
             case Namespace: throw new PyError("argument of type 'Namespace' is not iterable");
             case Undefined: return false;
             case null or long or double or bool: throw new PyError($"argument of type '{PyRepr.TypeName(container)}' is not iterable");
@@ -119,7 +139,7 @@ internal static partial class Ops
     /// <summary>Python's iter(): lists and tuples by item, dicts by key, strings by character.</summary>
     public static IReadOnlyList<object?> Iterate(object? value)
     {
-        switch (value)
+        switch (Markup.Unwrap(value))
         {
             case PyList l: return l;
             case PyTuple t: return t.Items;
@@ -142,11 +162,24 @@ internal static partial class Ops
 
     public static int Length(object? value) => value switch
     {
-        string s => s.Length,
+        string s => CodePoints(s),
+        Markup m => CodePoints(m.Text),
+        PyList { IteratorType: { } type } when type != "range" => throw new PyError($"object of type '{type}' has no len()"),
         PyList l => l.Count,
         PyTuple t => t.Items.Length,
         PyDict d => d.Count,
         Undefined => 0,
         _ => throw new PyError($"object of type '{PyRepr.TypeName(value)}' has no len()"),
     };
+
+    /// <summary>Python counts code points: a surrogate pair is one character.</summary>
+    private static int CodePoints(string s)
+    {
+        var n = s.Length;
+        foreach (var c in s)
+        {
+            if (char.IsLowSurrogate(c)) n--;
+        }
+        return n;
+    }
 }

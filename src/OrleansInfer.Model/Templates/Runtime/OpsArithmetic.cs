@@ -9,13 +9,27 @@ internal static partial class Ops
     {
         if (a is Undefined ua) throw ua.Error();
         if (b is Undefined ub) throw ub.Error();
-        try
+        if (a is Markup || b is Markup)
         {
-            if (IsNumber(a) && IsNumber(b)) return Numeric(op, a!, b!);
+            if (op == "+") return Markup.Add(a, b);
+            if (op == "%" && a is Markup fm) return new Markup(PercentFormat.Apply(fm.Text, EscapeArgs(b)));
+            if (op == "*") return Markup.Rewrap(Binary(op, Markup.Unwrap(a), Markup.Unwrap(b), maxLength));
         }
-        catch (OverflowException)
+        if (IsNumber(a) && IsNumber(b))
         {
-            throw new PyError("integer overflow");
+            if (a is System.Numerics.BigInteger || b is System.Numerics.BigInteger)
+            {
+                if (a is double || b is double || op == "/") return Numeric(op, ToDouble(a), ToDouble(b));
+                return BigInts.Numeric(op, BigInts.ToBig(a), BigInts.ToBig(b));
+            }
+            try
+            {
+                return Numeric(op, a!, b!);
+            }
+            catch (OverflowException)
+            {
+                return BigInts.Numeric(op, BigInts.ToBig(a), BigInts.ToBig(b));
+            }
         }
         switch (op)
         {
@@ -34,6 +48,7 @@ internal static partial class Ops
                 if (a is PyList) throw new PyError($"can only concatenate list (not \"{PyRepr.TypeName(b)}\") to list");
                 break;
             case "*":
+                if (a is System.Numerics.BigInteger || b is System.Numerics.BigInteger) throw new PyError("cannot fit 'int' into an index-sized integer");
                 if (a is string or PyList or PyTuple && b is long or bool) return Repeat(a, ToLong(b), maxLength);
                 if (b is string or PyList or PyTuple && a is long or bool) return Repeat(b, ToLong(a), maxLength);
                 break;
@@ -44,6 +59,14 @@ internal static partial class Ops
         throw new PyError($"unsupported operand type(s) for {op}: '{PyRepr.TypeName(a)}' and '{PyRepr.TypeName(b)}'");
     }
 
+    /// <summary>Markup % args escapes each string argument.</summary>
+    private static object? EscapeArgs(object? args) => args switch
+    {
+        PyTuple t => new PyTuple(Array.ConvertAll(t.Items, x => x is string or Markup ? Markup.Escape(x).Text : x)),
+        string or Markup => Markup.Escape(args).Text,
+        _ => args,
+    };
+
     private static bool Bounded(long length, long maxLength)
     {
         if (length > maxLength) throw new LimitError($"value of {length} items exceeds the output limit of {maxLength}");
@@ -53,6 +76,7 @@ internal static partial class Ops
     private static object Repeat(object seq, long times, long maxLength)
     {
         if (times < 0) times = 0;
+        if (Ops.Length(seq) == 0) times = 0;
         switch (seq)
         {
             case string s:
@@ -127,7 +151,8 @@ internal static partial class Ops
 
     public static object? Negate(object? v) => v switch
     {
-        long l => (object)checked(-l),
+        long l => l == long.MinValue ? (object)(-(System.Numerics.BigInteger)l) : -l,
+        System.Numerics.BigInteger big => BigInts.Narrow(-big),
         double d => -d,
         bool b => b ? -1L : 0L,
         Undefined u => throw u.Error(),
@@ -136,7 +161,7 @@ internal static partial class Ops
 
     public static object? Plus(object? v) => v switch
     {
-        long or double => v,
+        long or double or System.Numerics.BigInteger => v,
         bool b => b ? 1L : 0L,
         Undefined u => throw u.Error(),
         _ => throw new PyError($"bad operand type for unary +: '{PyRepr.TypeName(v)}'"),

@@ -10,8 +10,10 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
     public int GetHashCode(object obj) => obj switch
     {
         string s => s.GetHashCode(StringComparison.Ordinal),
+        Markup m => m.Text.GetHashCode(StringComparison.Ordinal),
         bool b => b ? 1 : 0,
         long l => l.GetHashCode(),
+        System.Numerics.BigInteger big => big.GetHashCode(),
         double d => d == Math.Floor(d) && Math.Abs(d) < 9.2e18 ? ((long)d).GetHashCode() : d.GetHashCode(),
         PyTuple t => HashTuple(t),
         _ => obj.GetHashCode(),

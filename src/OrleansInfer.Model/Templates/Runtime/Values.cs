@@ -14,6 +14,15 @@ internal sealed class PyList : List<object?>
 
     /// <summary>"dict_items", "dict_keys" or "dict_values" when this stands for a dict view, which prints differently.</summary>
     public string? ViewName { get; init; }
+
+    /// <summary>
+    /// Set when this stands for a Python iterator (a generator from select or map, a range): such values iterate
+    /// like lists but have no len() and no subscripts, print as the iterator does, and are not JSON.
+    /// </summary>
+    public string? IteratorType { get; init; }
+
+    /// <summary>What repr() gives for an iterator ("range(0, 3)", "&lt;generator object ...&gt;").</summary>
+    public string? IteratorRepr { get; init; }
 }
 
 /// <summary>A Python tuple (immutable; prints with parentheses).</summary>
@@ -41,6 +50,10 @@ internal sealed class PyDict
     public bool TryGet(object? key, out object? value) => _map.TryGetValue(key ?? NoneKey, out value);
 
     public bool ContainsKey(object? key) => _map.ContainsKey(key ?? NoneKey);
+
+    public void Remove(object? key) => _map.Remove(key ?? NoneKey);
+
+    public void Clear() => _map.Clear();
 
     public IEnumerable<KeyValuePair<object?, object?>> Items
     {
