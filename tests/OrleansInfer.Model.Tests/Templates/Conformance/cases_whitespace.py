@@ -81,6 +81,15 @@ WS = many("ws", [
     ("chat-like-minus", "{%- for m in ms -%}\n    {{- '<|' + m.role + '|>\\n' + m.content + '\\n' -}}\n{%- endfor -%}",
      {"ms": [{"role": "user", "content": "hi"}]}),
     ("lstrip-inside-minus", "x\n  {%- if true %}\n  y\n  {%- endif %}\nz"),
+    ("raw-minus-both", "a  {%- raw -%}  {{ x }}  {%- endraw -%}  b"),
+    ("call-block-lines", "{% macro w() %}\n<{{ caller() }}>\n{% endmacro %}\n{% call w() %}\n  body\n{% endcall %}\n"),
+    ("filter-block-lines", "{% filter upper %}\n  abc\n{% endfilter %}\n"),
+    ("set-block-minus", "{%- set x -%}\n  v  \n{%- endset -%}\n[{{ x }}]"),
+    ("elif-else-lines", "{% if false %}\na\n{% elif true %}\nb\n{% else %}\nc\n{% endif %}\n"),
+    ("lstrip-comment-then-text", "  {# c #}x"),
+    ("trim-blocks-crlf-comment", "{# c #}\r\nx"),
+    ("expr-newline-inside-tag", "{{\n  'a'\n}}\nb"),
+    ("block-newline-inside-tag", "{%\n if true\n%}\nx{% endif %}"),
     ("unicode-whitespace-not-stripped", "a\u00a0{%- if true %}b{% endif %}"),
 ])
 
