@@ -68,5 +68,8 @@ public sealed class ConformanceCorpusTests
     }
 
     /// <summary>Control characters visible, so whitespace differences can be read off the failure message.</summary>
-    private static string Show(string s) => System.Text.Json.JsonSerializer.Serialize(s);
+    private static string Show(string s) => System.Text.Json.JsonSerializer.Serialize(s, ShowOptions);
+
+    private static readonly System.Text.Json.JsonSerializerOptions ShowOptions =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
