@@ -263,7 +263,6 @@ PRINT = many("print", [
     ("string-unchanged", "{{ s }}", {"s": "<b>&amp;</b>"}),
     ("dict-items-list", "{{ d.items() | list }}", {"d": {"a": 1}}),
     ("range-object", "{{ range(3) }}"),
-    ("namespace", "{{ namespace(a=1) }}"),
     ("macro-object", "{% macro m() %}{% endmacro %}{{ m is defined }}"),
     ("string-with-quote-in-list-of-dict", "{{ [{'k': \"a'b\"}] }}"),
     ("dict-str-key-escape", "{{ {'a\\nb': 1} }}"),

@@ -102,8 +102,6 @@ STRINGS = many("filter", [
     ("indent-string-width", "{{ 'a\\nb' | indent('> ') }}"),
     ("indent-trailing-newline", "[{{ 'a\\nb\\n' | indent(2) }}]"),
     ("indent-kw-first", "{{ 'a\\nb' | indent(width=3, first=true) }}"),
-    ("striptags", "{{ '<p>a  <b>b</b></p>' | striptags }}"),
-    ("urlencode", "{{ 'a b&c' | urlencode }}"),
 ])
 
 NUMBERS = many("filter", [
@@ -144,7 +142,6 @@ NUMBERS = many("filter", [
     ("round-negative", "{{ -2.5 | round }}"),
     ("round-half-common", "{{ 0.125 | round(2) }}"),
     ("round-bad-method", "{{ 1.5 | round(0, 'up') }}"),
-    ("filesizeformat", "{{ 1500 | filesizeformat }}"),
 ])
 
 DEFAULTS = many("filter-default", [

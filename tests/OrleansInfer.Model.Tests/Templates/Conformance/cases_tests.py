@@ -78,9 +78,6 @@ ARGS = many("test", [
     ("mapping-namespace", "{{ namespace() is mapping }}"),
     ("callable-filter-less-builtin", "{{ range is callable }}"),
     ("iterable-range", "{{ range(2) is iterable }}"),
-    ("escaped", "{{ 'x' is escaped }}"),
-    ("filter-test", "{{ 'upper' is filter }}{{ 'nope' is filter }}"),
-    ("test-test", "{{ 'odd' is test }}{{ 'nope' is test }}"),
     ("string-chained-and", "{{ v is string and v is lower }}", {"v": "ab"}),
 ])
 

@@ -86,8 +86,6 @@ GLOBALS = many("global", [
     ("dict-kwargs", "{{ dict(a=1, b='x') }}"),
     ("dict-empty", "{{ dict() }}"),
     ("dict-then-tojson", "{{ dict(name='f', args=[1]) | tojson }}"),
-    ("cycler", "{% set c = cycler('a', 'b') %}{{ c.next() }}{{ c.next() }}{{ c.next() }}"),
-    ("joiner", "{% set j = joiner(', ') %}{% for x in [1, 2, 3] %}{{ j() }}{{ x }}{% endfor %}"),
     ("context-overrides-global", "{{ range }}", {"range": "mine"}),
 ])
 
