@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using OrleansInfer.Model.Templates.Ast;
+using OrleansInfer.Model.Templates.Parsing;
+using OrleansInfer.Model.Templates.Runtime;
 
 namespace OrleansInfer.Model.Templates;
 
@@ -9,10 +12,13 @@ namespace OrleansInfer.Model.Templates;
 /// </summary>
 public sealed class JinjaTemplate
 {
-    private JinjaTemplate(string source, TemplateOptions options)
+    private readonly Stmt[] _body;
+
+    private JinjaTemplate(string source, TemplateOptions options, Stmt[] body)
     {
         Source = source;
         Options = options;
+        _body = body;
     }
 
     public string Source { get; }
@@ -23,7 +29,8 @@ public sealed class JinjaTemplate
     public static JinjaTemplate Parse(string source, TemplateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        throw new NotImplementedException();
+        options ??= TemplateOptions.Default;
+        return new JinjaTemplate(source, options, Parser.Parse(source));
     }
 
     /// <summary>
@@ -33,6 +40,15 @@ public sealed class JinjaTemplate
     public string Render(JsonObject variables)
     {
         ArgumentNullException.ThrowIfNull(variables);
-        throw new NotImplementedException();
+        var ctx = new RenderContext(Options, JsonInput.ToScope(variables));
+        try
+        {
+            Stmt.Run(_body, ctx);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new TemplateLimitException($"recursion deeper than the stack allows (MaxRecursionDepth {Options.MaxRecursionDepth})", 1, 1);
+        }
+        return ctx.Output.ToString();
     }
 }
