@@ -65,6 +65,8 @@ FOR = many("stmt-for", [
     ("nested-loop-index", "{% for a in [1, 2] %}{% for b in 'xy' %}{{ loop.index }}{% endfor %}{{ loop.index }};{% endfor %}"),
     ("nested-outer-loop-var", "{% for a in [1, 2] %}{% set outer = loop %}{% for b in 'xy' %}{{ outer.index }}{{ loop.index }} {% endfor %}{% endfor %}"),
     ("set-does-not-leak", "{% set x = 1 %}{% for i in [1, 2] %}{% set x = i * 10 %}{{ x }} {% endfor %}{{ x }}"),
+    # each pass starts from the outer x again: a loop-body set never accumulates across iterations
+    ("set-rebinds-each-iteration", "{% set x = [1] %}{% for i in range(3) %}{% set x = [x, x] %}{{ x }}|{% endfor %}{{ x }}"),
     ("set-new-not-visible-after", "{% for i in [1] %}{% set y = 5 %}{% endfor %}[{{ y }}]"),
     ("loop-var-not-after", "{% for i in [1, 2] %}{% endfor %}[{{ i }}]"),
     ("loop-var-shadows", "{% set i = 'outer' %}{% for i in [1, 2] %}{{ i }}{% endfor %}{{ i }}"),

@@ -12,7 +12,7 @@ UNDEF = many("undef", [
     ("eq-undefined", "{{ nothere == alsonothere }}"),
     ("ne-string", "{{ nothere != 'a' }}"),
     ("lt-error", "{{ nothere < 1 }}"),
-    ("bool", "{{ nothere | bool if false else (not nothere) }}"),
+    ("not", "{{ not nothere }}"),
     ("attr-error", "{{ nothere.y }}"),
     ("subscript-error", "{{ nothere['y'] }}"),
     ("call-error", "{{ nothere() }}"),
