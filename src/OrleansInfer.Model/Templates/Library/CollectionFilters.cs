@@ -152,12 +152,19 @@ internal static class CollectionFilters
         foreach (var item in items) keyed.Add((key(item), item));
         // List.Sort is unstable; Python's sort is stable, so order by key then by original position.
         var order = Enumerable.Range(0, keyed.Count).ToArray();
-        Array.Sort(order, (x, y) =>
+        try
         {
-            var c = Ops.Compare(keyed[x].Key, keyed[y].Key);
-            if (reverse) c = -c;
-            return c != 0 ? c : x.CompareTo(y);
-        });
+            Array.Sort(order, (x, y) =>
+            {
+                var c = Ops.Compare(keyed[x].Key, keyed[y].Key);
+                if (reverse) c = -c;
+                return c != 0 ? c : x.CompareTo(y);
+            });
+        }
+        catch (InvalidOperationException e) when (e.InnerException is PyError inner)
+        {
+            throw inner;
+        }
         var r = new PyList(items.Count);
         foreach (var i in order) r.Add(keyed[i].Item);
         return r;

@@ -27,14 +27,14 @@ internal static partial class Filters
         ["forceescape"] = (_, v, _) => Escape(PyRepr.Str(v)),
         ["int"] = (_, v, a) => ToInt(v, a.Get(0, "default", 0L), Ops.ToLong(a.Get(1, "base", 10L))),
         ["float"] = (_, v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
-        ["abs"] = (_, v, _) => v switch { long l => Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, Undefined u => throw u.Error(), _ => throw new PyError($"bad operand type for abs(): '{PyRepr.TypeName(v)}'") },
+        ["abs"] = (_, v, _) => v switch { long l => (object)Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, Undefined u => throw u.Error(), _ => throw new PyError($"bad operand type for abs(): '{PyRepr.TypeName(v)}'") },
         ["round"] = (_, v, a) => Round(v, (int)Ops.ToLong(a.Get(0, "precision", 0L)), PyRepr.Str(a.Get(1, "method", "common"))),
         ["wordcount"] = (_, v, _) => (long)WordRegex().Count(PyRepr.Str(v)),
         ["center"] = (ctx, v, a) => StringMethods.Call(ctx, PyRepr.Str(v), "center", new Args([a.Get(0, "width", 80L)], null)),
         ["format"] = (_, v, a) => PercentFormat.Apply(PyRepr.Str(v), a.Named is { Length: > 0 } ? NamedDict(a) : new PyTuple(a.Positional)),
         ["truncate"] = (_, v, a) => Truncate(PyRepr.Str(v), Ops.ToLong(a.Get(0, "length", 255L)), Ops.Truthy(a.Get(1, "killwords", false)), PyRepr.Str(a.Get(2, "end", "...")), a.Get(3, "leeway") is { } lw ? Ops.ToLong(lw) : 5),
         ["striptags"] = (_, v, _) => StripTags(PyRepr.Str(v)),
-        ["pprint"] = (_, v, _) => PyRepr.Repr(v),
+        ["pprint"] = (_, v, _) => PyRepr.Repr(SortedForPprint(v)),
         ["indent"] = (_, v, a) => Indent(PyRepr.Str(v), a.Get(0, "width", 4L), Ops.Truthy(a.Get(1, "first", false)), Ops.Truthy(a.Get(2, "blank", false))),
         ["default"] = Default,
         ["d"] = Default,
@@ -142,16 +142,31 @@ internal static partial class Filters
             return (method == "ceil" ? Math.Ceiling(d * scale) : Math.Floor(d * scale)) / scale;
         }
         if (!double.IsFinite(d)) return d;
-        // Python rounds the exact binary value half-to-even; exact ties are exactly representable, so decimal sees them.
-        if (Math.Abs(d) < 1e15 && precision is >= 0 and <= 15)
+        return PyRound.Round(d, precision);
+    }
+
+    /// <summary>pprint sorts dict keys (sort_dicts=True).</summary>
+    private static object? SortedForPprint(object? v)
+    {
+        switch (v)
         {
-            var m = (decimal)d;
-            var scaled = m * (decimal)Math.Pow(10, precision);
-            if (Math.Abs(scaled - decimal.Truncate(scaled)) == 0.5m && (double)m == d)
-                return (double)Math.Round(m, precision, MidpointRounding.ToEven);
-            return double.Parse(d.ToString("F" + precision, CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            case PyDict d:
+                var pairs = d.Items.ToList();
+                try
+                {
+                    pairs.Sort((a, b) => Ops.Compare(a.Key, b.Key));
+                }
+                catch (InvalidOperationException) { }
+                var sorted = new PyDict(d.Count);
+                foreach (var pair in pairs) sorted[pair.Key] = SortedForPprint(pair.Value);
+                return sorted;
+            case PyList l:
+                var list = new PyList(l.Count) { ViewName = l.ViewName };
+                foreach (var item in l) list.Add(SortedForPprint(item));
+                return list;
+            default:
+                return v;
         }
-        return Math.Round(d, Math.Clamp(precision, 0, 15), MidpointRounding.ToEven);
     }
 
     private static string Truncate(string s, long length, bool killwords, string end, long leeway)

@@ -52,15 +52,15 @@ internal static class Methods
         switch (name)
         {
             case "items":
-                var items = new PyList(d.Count);
+                var items = new PyList(d.Count) { ViewName = "dict_items" };
                 foreach (var pair in d.Items) items.Add(new PyTuple([pair.Key, pair.Value]));
                 return items;
             case "keys":
-                var keys = new PyList(d.Count);
+                var keys = new PyList(d.Count) { ViewName = "dict_keys" };
                 foreach (var pair in d.Items) keys.Add(pair.Key);
                 return keys;
             case "values":
-                var values = new PyList(d.Count);
+                var values = new PyList(d.Count) { ViewName = "dict_values" };
                 foreach (var pair in d.Items) values.Add(pair.Value);
                 return values;
             case "get":

@@ -135,7 +135,6 @@ internal sealed partial class Parser
         var token = _s.Current;
         string name;
         if (token.Kind == TokenKind.Name) name = _s.Next().Value;
-        else if (token.Kind == TokenKind.Operator && token.Value is "==" or "!=" or "<" or "<=" or ">" or ">=") name = _s.Next().Value;
         else throw TokenStream.Error($"expected token 'name', got {token.Describe()}", token);
         while (_s.Current.IsOperator("."))
         {

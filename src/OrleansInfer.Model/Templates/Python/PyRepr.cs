@@ -41,6 +41,7 @@ internal static class PyRepr
         switch (value)
         {
             case PyList list:
+                if (list.ViewName is not null) sb.Append(list.ViewName).Append('(');
                 sb.Append('[');
                 for (var i = 0; i < list.Count; i++)
                 {
@@ -48,6 +49,7 @@ internal static class PyRepr
                     AppendRepr(sb, list[i]);
                 }
                 sb.Append(']');
+                if (list.ViewName is not null) sb.Append(')');
                 break;
             case PyTuple tuple:
                 sb.Append('(');

@@ -127,7 +127,7 @@ internal static partial class Ops
 
     public static object? Negate(object? v) => v switch
     {
-        long l => checked(-l),
+        long l => (object)checked(-l),
         double d => -d,
         bool b => b ? -1L : 0L,
         Undefined u => throw u.Error(),

@@ -11,6 +11,9 @@ internal sealed class PyList : List<object?>
     public PyList(int capacity) : base(capacity) { }
 
     public PyList(IEnumerable<object?> items) : base(items) { }
+
+    /// <summary>"dict_items", "dict_keys" or "dict_values" when this stands for a dict view, which prints differently.</summary>
+    public string? ViewName { get; init; }
 }
 
 /// <summary>A Python tuple (immutable; prints with parentheses).</summary>
