@@ -15,6 +15,9 @@ internal abstract class Node(int line, int column)
 /// <summary>An expression; evaluation reads the render's context and never mutates the node.</summary>
 internal abstract class Expr(int line, int column) : Node(line, column)
 {
+    /// <summary>Levels of nodes below and including this one; the parser bounds it so evaluation cannot exhaust the stack.</summary>
+    public int Height { get; set; } = 1;
+
     public abstract object? Eval(RenderContext ctx);
 }
 

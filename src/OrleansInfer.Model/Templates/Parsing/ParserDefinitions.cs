@@ -41,10 +41,7 @@ internal sealed partial class Parser
             var (body, _) = ParseBody([endTag], blockName);
             SkipToBlockEnd();
             var used = _macroNames.Peek();
-            return new MacroDef(name, names, defaults, body, used.Contains("varargs"), used.Contains("kwargs"), used.Contains("caller"))
-            {
-                Site = new TextStmt(tag.Line, tag.Column, ""),
-            };
+            return new MacroDef(name, names, defaults, body, used.Contains("varargs"), used.Contains("kwargs"), used.Contains("caller"));
         }
         finally
         {
@@ -146,6 +143,6 @@ internal sealed partial class Parser
             var message = $"No filter named '{name}' found.";
             fn = (_, _, _) => throw new PyError(message);
         }
-        return new FilterExpr(token.Line, token.Column, value, fn, args);
+        return Grow(new FilterExpr(token.Line, token.Column, value, fn, args), [value, .. ArgExprs(args)]);
     }
 }

@@ -27,7 +27,7 @@ internal sealed partial class Parser
                 {
                     var test = ParseOr();
                     Expr? otherwise = _s.SkipName("else") ? ParseExpression() : null;
-                    expr = new CondExpr(expr.Line, expr.Column, test, expr, otherwise);
+                    expr = Grow(new CondExpr(expr.Line, expr.Column, test, expr, otherwise), test, expr, otherwise);
                 }
                 finally
                 {
@@ -63,20 +63,20 @@ internal sealed partial class Parser
             if (items.Count > 0) return items[0];
             if (!explicitParens) throw TokenStream.Error($"Expected an expression, got {_s.Current.Describe()}", _s.Current);
         }
-        return new TupleExpr(first.Line, first.Column, [.. items]);
+        return Grow(new TupleExpr(first.Line, first.Column, [.. items]), [.. items]);
     }
 
     private Expr ParseOr()
     {
         var left = ParseAnd();
-        while (_s.SkipName("or")) left = new LogicalExpr(left.Line, left.Column, false, left, ParseAnd());
+        while (_s.SkipName("or")) left = Grow2(left, ParseAnd(), (l, r) => new LogicalExpr(l.Line, l.Column, false, l, r));
         return left;
     }
 
     private Expr ParseAnd()
     {
         var left = ParseNot();
-        while (_s.SkipName("and")) left = new LogicalExpr(left.Line, left.Column, true, left, ParseNot());
+        while (_s.SkipName("and")) left = Grow2(left, ParseNot(), (l, r) => new LogicalExpr(l.Line, l.Column, true, l, r));
         return left;
     }
 
@@ -88,7 +88,8 @@ internal sealed partial class Parser
         Enter(t);
         try
         {
-            return new NotExpr(t.Line, t.Column, ParseNot());
+            var operand = ParseNot();
+            return Grow(new NotExpr(t.Line, t.Column, operand), operand);
         }
         finally
         {
@@ -112,7 +113,7 @@ internal sealed partial class Parser
             (ops ??= []).Add(op);
             (operands ??= []).Add(ParseMath1());
         }
-        return ops is null ? first : new CompareExpr(first.Line, first.Column, first, [.. ops], [.. operands!]);
+        return ops is null ? first : Grow(new CompareExpr(first.Line, first.Column, first, [.. ops], [.. operands!]), [first, .. operands!]);
     }
 
     private Expr ParseMath1()
@@ -121,7 +122,7 @@ internal sealed partial class Parser
         while (_s.Current.Kind == TokenKind.Operator && _s.Current.Value is "+" or "-")
         {
             var op = _s.Next().Value;
-            left = new BinaryExpr(left.Line, left.Column, op, left, ParseConcat());
+            left = Grow2(left, ParseConcat(), (l, r) => new BinaryExpr(l.Line, l.Column, op, l, r));
         }
         return left;
     }
@@ -132,7 +133,7 @@ internal sealed partial class Parser
         if (!_s.Current.IsOperator("~")) return first;
         var parts = new List<Expr> { first };
         while (_s.SkipOperator("~")) parts.Add(ParseMath2());
-        return new ConcatExpr(first.Line, first.Column, [.. parts]);
+        return Grow(new ConcatExpr(first.Line, first.Column, [.. parts]), [.. parts]);
     }
 
     private Expr ParseMath2()
@@ -141,7 +142,7 @@ internal sealed partial class Parser
         while (_s.Current.Kind == TokenKind.Operator && _s.Current.Value is "*" or "/" or "//" or "%")
         {
             var op = _s.Next().Value;
-            left = new BinaryExpr(left.Line, left.Column, op, left, ParsePow());
+            left = Grow2(left, ParsePow(), (l, r) => new BinaryExpr(l.Line, l.Column, op, l, r));
         }
         return left;
     }
@@ -149,7 +150,7 @@ internal sealed partial class Parser
     private Expr ParsePow()
     {
         var left = ParseUnary(true);
-        while (_s.SkipOperator("**")) left = new BinaryExpr(left.Line, left.Column, "**", left, ParseUnary(true));
+        while (_s.SkipOperator("**")) left = Grow2(left, ParseUnary(true), (l, r) => new BinaryExpr(l.Line, l.Column, "**", l, r));
         return left;
     }
 
@@ -163,7 +164,8 @@ internal sealed partial class Parser
             Enter(t);
             try
             {
-                node = new UnaryExpr(t.Line, t.Column, t.Value == "-", ParseUnary(false));
+                var operand = ParseUnary(false);
+                node = Grow(new UnaryExpr(t.Line, t.Column, t.Value == "-", operand), operand);
             }
             finally
             {
@@ -214,7 +216,7 @@ internal sealed partial class Parser
                 {
                     var inner = ParseTuple(true, null, true);
                     _s.ExpectOperator(")");
-                    return inner;
+                    return inner is TupleExpr tuple ? Grow(tuple, tuple.Items) : inner;
                 }
                 return t.Value == "[" ? ParseList(t) : ParseDict(t);
             }
@@ -225,6 +227,26 @@ internal sealed partial class Parser
         }
         throw TokenStream.Error($"unexpected {_s.Current.Describe()}", t);
     }
+
+    /// <summary>Most levels an expression tree may have (long chains like a.b.c... or 1+1+... included).</summary>
+    public const int MaxExpressionHeight = 400;
+
+    /// <summary>Records <paramref name="node"/>'s height from its children and refuses trees taller than <see cref="MaxExpressionHeight"/>.</summary>
+    private static T Grow<T>(T node, params Expr?[] children) where T : Expr
+    {
+        var h = 0;
+        foreach (var c in children)
+        {
+            if (c is not null && c.Height > h) h = c.Height;
+        }
+        node.Height = h + 1;
+        if (node.Height > MaxExpressionHeight) throw new TemplateSyntaxException($"expression nested deeper than {MaxExpressionHeight}", node.Line, node.Column);
+        return node;
+    }
+
+    private static Expr Grow2(Expr left, Expr right, Func<Expr, Expr, Expr> make) => Grow(make(left, right), left, right);
+
+    private static Expr[] ArgExprs(ArgList args) => [.. args.Positional, .. args.Named.Select(x => x.Value)];
 
     private NameExpr Name(Token t)
     {
@@ -242,7 +264,7 @@ internal sealed partial class Parser
             items.Add(ParseExpression());
         }
         _s.Next();
-        return new ListExpr(open.Line, open.Column, [.. items]);
+        return Grow(new ListExpr(open.Line, open.Column, [.. items]), [.. items]);
     }
 
     private DictExpr ParseDict(Token open)
@@ -258,6 +280,6 @@ internal sealed partial class Parser
             values.Add(ParseExpression());
         }
         _s.Next();
-        return new DictExpr(open.Line, open.Column, [.. keys], [.. values]);
+        return Grow(new DictExpr(open.Line, open.Column, [.. keys], [.. values]), [.. keys, .. values]);
     }
 }

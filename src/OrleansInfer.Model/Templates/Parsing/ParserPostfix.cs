@@ -18,8 +18,8 @@ internal sealed partial class Parser
             {
                 _s.Next();
                 var attr = _s.Current;
-                if (attr.Kind == TokenKind.Name) { _s.Next(); node = new GetAttrExpr(node.Line, node.Column, node, attr.Value); }
-                else if (attr.Kind == TokenKind.Integer) { _s.Next(); node = new GetItemExpr(node.Line, node.Column, node, new ConstExpr(attr.Line, attr.Column, long.Parse(attr.Value, CultureInfo.InvariantCulture))); }
+                if (attr.Kind == TokenKind.Name) { _s.Next(); node = Grow(new GetAttrExpr(node.Line, node.Column, node, attr.Value), node); }
+                else if (attr.Kind == TokenKind.Integer) { _s.Next(); node = Grow(new GetItemExpr(node.Line, node.Column, node, new ConstExpr(attr.Line, attr.Column, long.Parse(attr.Value, CultureInfo.InvariantCulture))), node); }
                 else throw TokenStream.Error("expected name or number", attr);
             }
             else if (t.IsOperator("["))
@@ -29,7 +29,8 @@ internal sealed partial class Parser
             }
             else if (t.IsOperator("("))
             {
-                node = new CallExpr(node.Line, node.Column, node, ParseCallArgs());
+                var args = ParseCallArgs();
+                node = Grow(new CallExpr(node.Line, node.Column, node, args), [node, .. ArgExprs(args)]);
             }
             else
             {
@@ -50,7 +51,7 @@ internal sealed partial class Parser
                 if (!_s.Current.IsOperator(":"))
                 {
                     _s.ExpectOperator("]");
-                    return new GetItemExpr(node.Line, node.Column, node, start);
+                    return Grow(new GetItemExpr(node.Line, node.Column, node, start), node, start);
                 }
             }
             _s.Next();
@@ -58,7 +59,7 @@ internal sealed partial class Parser
             if (!_s.Current.IsOperator("]") && !_s.Current.IsOperator(":")) stop = ParseExpression();
             if (_s.SkipOperator(":") && !_s.Current.IsOperator("]")) step = ParseExpression();
             _s.ExpectOperator("]");
-            return new SliceExpr(node.Line, node.Column, node, start, stop, step);
+            return Grow(new SliceExpr(node.Line, node.Column, node, start, stop, step), node, start, stop, step);
         }
         finally
         {
@@ -120,7 +121,8 @@ internal sealed partial class Parser
             }
             else if (t.IsOperator("("))
             {
-                node = new CallExpr(node.Line, node.Column, node, ParseCallArgs());
+                var args = ParseCallArgs();
+                node = Grow(new CallExpr(node.Line, node.Column, node, args), [node, .. ArgExprs(args)]);
             }
             else
             {
@@ -161,6 +163,6 @@ internal sealed partial class Parser
             var message = $"No test named '{name}' found.";
             fn = (_, _, _) => throw new PyError(message);
         }
-        return new TestExpr(node.Line, node.Column, node, fn, args, negate);
+        return Grow(new TestExpr(node.Line, node.Column, node, fn, args, negate), [node, .. ArgExprs(args)]);
     }
 }

@@ -41,7 +41,7 @@ internal sealed class LoopContext(ForStmt loop, IReadOnlyList<object?> items, in
     {
         if (!loop.Recursive) throw new PyError("The loop must be marked as recursive ('recursive') to be called.");
         if (args.Count != 1) throw new PyError("loop() takes exactly one argument");
-        ctx.Enter(loop);
+        ctx.Enter();
         try
         {
             return ctx.Capture(c => loop.Loop(c, args.Positional[0], depth0 + 1));

@@ -18,8 +18,6 @@ internal sealed class MacroDef(string name, string[] parameters, Expr?[] default
     public bool UsesKwargs { get; } = usesKwargs;
 
     public bool UsesCaller { get; } = usesCaller;
-
-    public Node? Site { get; init; }
 }
 
 /// <summary>A macro bound to the scope it was defined in; calling it renders its body into a string.</summary>
@@ -27,7 +25,6 @@ internal sealed class Macro(MacroDef def, Scope closure) : PyCallable
 {
     public override object? Call(RenderContext ctx, Args args)
     {
-        var site = def.Site!;
         var scope = new Scope(closure, def.Parameters.Length + 2);
         var positional = args.Positional;
         var p = def.Parameters;
@@ -51,7 +48,7 @@ internal sealed class Macro(MacroDef def, Scope closure) : PyCallable
             }
         }
         var outer = ctx.Scope;
-        ctx.Enter(site);
+        ctx.Enter();
         ctx.Scope = scope;
         try
         {

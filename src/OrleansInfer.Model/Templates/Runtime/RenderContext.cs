@@ -34,13 +34,16 @@ internal sealed class RenderContext(TemplateOptions options, Scope root)
         if (++_iterations > Options.MaxLoopIterations) throw Limit(at, $"more than {Options.MaxLoopIterations} loop iterations");
     }
 
-    /// <summary>Enters a macro call, call block or recursive loop; throws past MaxRecursionDepth or when the stack runs low.</summary>
-    public void Enter(Node at)
+    /// <summary>
+    /// Enters a macro call or recursive loop; past MaxRecursionDepth (or when the stack runs low) it throws a
+    /// LimitError, which the calling expression reports at its own position.
+    /// </summary>
+    public void Enter()
     {
         if (++_depth > Options.MaxRecursionDepth || !RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
             _depth--;
-            throw Limit(at, $"recursion deeper than {Options.MaxRecursionDepth}");
+            throw new LimitError($"recursion deeper than {Options.MaxRecursionDepth}");
         }
     }
 
