@@ -26,7 +26,7 @@ public sealed class TemplateCommandTests : IDisposable
         else if (c.Error is null)
         {
             Assert.True(r.ExitCode == 0, $"{id}: expected exit 0, got {r.ExitCode}: {r.Error}");
-            Assert.Equal(c.Output, r.Output);
+            Assert.Equal(c.PythonOutput, r.Output);
             Assert.Equal("", r.Error);
         }
         else
