@@ -116,4 +116,16 @@ public sealed class TemplateCommandTests : IDisposable
         Assert.StartsWith($"orleans-infer: {bad}: template syntax error at line 1, column", b.Error);
         Assert.False(File.Exists(Path.Combine(_folder, "bad.gguf")));
     }
+
+    [Fact]
+    public void TheRenderBenchmarkReportsJson()
+    {
+        var c = SharedChatTemplates.All.First(x => x.Template.StartsWith("meta-llama", StringComparison.Ordinal));
+        var r = CliRunner.Run("bench", "template", "--template", c.TemplatePath, "--messages", "20", "--warmup-seconds", "0", "--rounds", "3", "--renders-per-round", "2", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var j = Assert.Single(r.JsonLines);
+        Assert.Equal(20, j.GetProperty("messages").GetInt32());
+        Assert.Equal(3047, j.GetProperty("output_chars").GetInt32());
+        Assert.True(j.GetProperty("median_us").GetDouble() > 0);
+    }
 }

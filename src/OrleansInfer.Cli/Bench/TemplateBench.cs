@@ -4,7 +4,7 @@ using OrleansInfer.Model.Chat;
 namespace OrleansInfer.Cli.Bench;
 
 /// <summary>Settings of the chat-template rendering benchmark.</summary>
-public sealed record TemplateBenchSettings(int Messages, bool System, int Warmup, int Rounds, int RendersPerRound);
+public sealed record TemplateBenchSettings(int Messages, bool System, TimeSpan Warmup, int Rounds, int RendersPerRound);
 
 /// <summary>Median and spread of the time one render takes, over rounds of back-to-back renders after warm-up.</summary>
 public sealed record TemplateBenchResult(double MedianMicroseconds, double P10Microseconds, double P90Microseconds, int OutputChars);
@@ -16,7 +16,9 @@ public static class TemplateBench
     {
         var messages = Conversation(settings.Messages, settings.System);
         var text = template.Render(messages);
-        for (var i = 0; i < settings.Warmup; i++) template.Render(messages);
+        // Warm up by time, not count: the JIT's tiered compilation needs seconds to settle on the optimized code.
+        var warmup = Stopwatch.StartNew();
+        while (warmup.Elapsed < settings.Warmup) template.Render(messages);
         var perRender = new List<double>(settings.Rounds);
         for (var round = 0; round < settings.Rounds; round++)
         {

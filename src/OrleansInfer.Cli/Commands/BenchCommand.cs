@@ -27,13 +27,15 @@ internal static class BenchCommand
         var noSystem = new Option<bool>("--no-system") { Description = "Start with a user turn (for templates that refuse a system message)" };
         var rounds = new Option<int>("--rounds") { Description = "Measured rounds (the median round is reported)", DefaultValueFactory = _ => 31 };
         var perRound = new Option<int>("--renders-per-round") { Description = "Back-to-back renders per round", DefaultValueFactory = _ => 200 };
+        var warmup = new Option<double>("--warmup-seconds") { Description = "Seconds of renders before measuring", DefaultValueFactory = _ => 3 };
         var json = CommonOptions.Json();
         var command = new Command("template", "Time to render a chat template for a conversation, after warm-up");
-        foreach (var o in new Option[] { template, model, messages, noSystem, rounds, perRound, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { template, model, messages, noSystem, rounds, perRound, warmup, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
             if ((r.GetValue(template) is null) == (r.GetValue(model) is null)) throw new CliException("give exactly one of --template or --model");
             if (r.GetValue(messages) < 1 || r.GetValue(rounds) < 1 || r.GetValue(perRound) < 1) throw new CliException("--messages, --rounds and --renders-per-round must be at least 1");
+            if (r.GetValue(warmup) is < 0 or > 600) throw new CliException("--warmup-seconds must be 0..600");
             Model.Chat.ChatTemplate chat;
             if (r.GetValue(template) is { } path)
             {
@@ -44,7 +46,7 @@ internal static class BenchCommand
                 using var file = LoadedModel.OpenFile(r.GetValue(model)!, null, requireWeights: false);
                 chat = TemplateFiles.ForModel(file.Vocabulary, r.GetValue(model)!, null);
             }
-            var settings = new TemplateBenchSettings(r.GetValue(messages), !r.GetValue(noSystem), Warmup: 2000, r.GetValue(rounds), r.GetValue(perRound));
+            var settings = new TemplateBenchSettings(r.GetValue(messages), !r.GetValue(noSystem), TimeSpan.FromSeconds(r.GetValue(warmup)), r.GetValue(rounds), r.GetValue(perRound));
             var result = TemplateBench.Run(chat, settings);
             if (r.GetValue(json))
             {
@@ -55,6 +57,7 @@ internal static class BenchCommand
                     w.WriteNumber("messages", settings.Messages);
                     w.WriteNumber("rounds", settings.Rounds);
                     w.WriteNumber("renders_per_round", settings.RendersPerRound);
+                    w.WriteNumber("warmup_s", settings.Warmup.TotalSeconds);
                     w.WriteNumber("output_chars", result.OutputChars);
                     w.WriteNumber("median_us", Math.Round(result.MedianMicroseconds, 2));
                     w.WriteNumber("p10_us", Math.Round(result.P10Microseconds, 2));
