@@ -27,6 +27,8 @@ public static class CliApp
         root.Subcommands.Add(ClusterCommand.Create(output, error));
         root.Subcommands.Add(ChatCommand.Create(input, output, error));
         root.Subcommands.Add(TemplateCommand.Create(output, error));
+        root.Subcommands.Add(ServeCommand.Create(output));
+        root.Subcommands.Add(GatewayCommand.Create(output, error));
         return root;
     }
 
@@ -45,8 +47,10 @@ public static class CliApp
         try
         {
             var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
-            // Chat handles Ctrl+C itself: it stops the reply, not the process.
-            if (parsed.CommandResult.Command.Name == ChatCommand.Name) configuration.ProcessTerminationTimeout = null;
+            // Chat handles Ctrl+C itself (it stops the reply, not the process); silo, serve and gateway drain through their
+            // hosts, which may take longer than the parser's grace period, and then exit 0.
+            if (parsed.CommandResult.Command.Name is ChatCommand.Name or ServeCommand.Name or GatewayCommand.Name or SiloCommand.Name)
+                configuration.ProcessTerminationTimeout = null;
             return await parsed.InvokeAsync(configuration);
         }
         catch (Exception e)

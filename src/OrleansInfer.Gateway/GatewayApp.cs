@@ -19,6 +19,15 @@ public static class GatewayApp
         options.Validate();
         var keys = ApiKeys.From(options);
         var builder = WebApplication.CreateSlimBuilder();
+        // Logs go to stderr: stdout carries the command's own output (the "ready" line).
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.IncludeScopes = true;
+        });
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("OrleansInfer", LogLevel.Information);
         builder.WebHost.ConfigureKestrel(k =>
         {
             var address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Silo;
 
@@ -16,19 +15,11 @@ namespace OrleansInfer.Cli.Commands;
 /// </summary>
 internal static class SiloCommand
 {
+    public const string Name = "silo";
+
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string?>("--model", "-m") { Description = "Model file (GGUF or llama2.c .bin); or OrleansInfer:Model in configuration" };
-        var tokenizer = CommonOptions.Tokenizer();
-        var chatTemplate = TemplateFiles.ChatTemplateOption();
-        var modelId = new Option<string?>("--model-id") { Description = "Id clients route by (default: the file name)" };
-        var backend = new Option<string?>("--backend") { Description = "auto (a worker per CUDA device, else CPU workers), cpu or ilgpu" };
-        var workers = new Option<int?>("--workers") { Description = "CPU workers on this silo (each its own engine)" };
-        var threads = new Option<int?>("--threads", "-t") { Description = "Threads per CPU worker" };
-        var kvBlocks = new Option<int?>("--kv-blocks") { Description = "KV blocks per worker" };
-        var blockSize = new Option<int?>("--block-size") { Description = "Token slots per KV block" };
-        var batched = new Option<int?>("--max-num-batched-tokens") { Description = "Tokens per engine step" };
-        var seqs = new Option<int?>("--max-num-seqs") { Description = "Sequences per engine step" };
+        var engine = new SiloEngineSettings();
         var clustering = new Option<string?>("--clustering") { Description = "localhost (default), redis or kubernetes" };
         clustering.AcceptOnlyFromAmong("localhost", "redis", "kubernetes");
         var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT (redis and kubernetes clustering)" };
@@ -39,8 +30,9 @@ internal static class SiloCommand
         var drain = new Option<double?>("--drain-timeout") { Description = "Seconds a stopping silo lets running requests finish before moving them" };
         var stepDelay = new Option<int?>("--step-delay-ms") { Description = "Slow every engine step by this many ms (failover drills, demos)" };
         var policy = new Option<string?>("--routing-policy") { Description = "Placement policy of the routers: kv-aware (default), least-loaded, round-robin, prefix-aware" };
-        var command = new Command("silo", "Run a silo of the OrleansInfer cluster");
-        foreach (var o in new Option[] { model, tokenizer, chatTemplate, modelId, backend, workers, threads, kvBlocks, blockSize, batched, seqs, clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay, policy })
+        var command = new Command(Name, "Run a silo of the OrleansInfer cluster");
+        engine.AddTo(command);
+        foreach (var o in new Option[] { clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay, policy })
             command.Options.Add(o);
 
         command.SetAction(async (r, ct) =>
@@ -54,18 +46,7 @@ internal static class SiloCommand
             {
                 options = OrleansInferSilo.LoadOptions(configuration, o =>
                 {
-                    // Flags win over configuration, but only the flags actually given.
-                    if (r.GetValue(model) is { } m) o.Model = m;
-                    if (r.GetValue(tokenizer) is { } t) o.Tokenizer = t;
-                    if (r.GetValue(chatTemplate) is { } template) o.ChatTemplate = template;
-                    if (r.GetValue(modelId) is { } id) o.ModelId = id;
-                    if (r.GetValue(backend) is { } b) o.Backend = b;
-                    if (r.GetValue(workers) is { } w) o.CpuWorkers = w;
-                    if (r.GetValue(threads) is { } th) o.Threads = th;
-                    if (r.GetValue(kvBlocks) is { } kv) o.KvBlocks = kv;
-                    if (r.GetValue(blockSize) is { } bs) o.BlockSize = bs;
-                    if (r.GetValue(batched) is { } mb) o.MaxNumBatchedTokens = mb;
-                    if (r.GetValue(seqs) is { } ms) o.MaxNumSeqs = ms;
+                    engine.Apply(r, o);
                     if (r.GetValue(clustering) is { } c) o.Clustering = Enum.Parse<ClusteringKind>(c, ignoreCase: true);
                     if (r.GetValue(redis) is { } rd) o.Redis = rd;
                     if (r.GetValue(siloPort) is { } sp) o.SiloPort = sp;
@@ -83,15 +64,7 @@ internal static class SiloCommand
             }
 
             using var host = OrleansInferSilo.Build(options);
-            try
-            {
-                // The model and the engines before Orleans: a backend that cannot start is one line, not a host start-up error log.
-                host.Services.GetRequiredService<WorkerEngines>();
-            }
-            catch (CudaInitializationException e)
-            {
-                throw new CliException(e.Message, ExitCodes.Failure);
-            }
+            SiloEngineSettings.LoadEngines(host);
             await host.StartAsync(ct);
             var ready = host.Services.GetService(typeof(SiloReady)) as SiloReady ?? throw new InvalidOperationException("the silo host has no readiness signal");
             var keys = await ready.Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);

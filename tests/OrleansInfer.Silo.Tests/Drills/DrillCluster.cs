@@ -115,7 +115,7 @@ public sealed class DrillCluster : IAsyncDisposable
                 {
                     last = $"{silo.Process.Name}: {e.GetType().Name}: {e.Message.Split('\n')[0]}";
                 }
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected every live worker's KV to be free again within {timeout.TotalSeconds} s; {last}");
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected every live worker's KV to be free again within {timeout.TotalSeconds} s; {last}\n{DescribeSilos()}");
                 await Task.Delay(200);
             }
         }

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansInfer.Cli.Infrastructure;
+using OrleansInfer.Client;
+using OrleansInfer.Silo;
+
+namespace OrleansInfer.Cli.Commands;
+
+/// <summary>
+/// `serve`: one process with a silo (localhost clustering on private loopback ports), its workers, the router and the
+/// gateway (OpenAI HTTP API and gRPC). Prints a line containing "ready" with both URLs; SIGTERM or Ctrl+C drains and exits.
+/// </summary>
+internal static class ServeCommand
+{
+    public const string Name = "serve";
+
+    public static Command Create(TextWriter output)
+    {
+        var engine = new SiloEngineSettings("--served-model-name", "Name clients use for the model (default: the file name)");
+        var gateway = new GatewaySettings();
+        var command = new Command(Name, "Serve a model over the OpenAI-compatible HTTP API and gRPC (silo and gateway in one process)");
+        engine.AddTo(command);
+        gateway.AddTo(command);
+        command.SetAction(async (r, ct) =>
+        {
+            var configuration = GatewaySettings.Configuration();
+            var gatewayOptions = gateway.Read(r, configuration);
+            SiloOptions siloOptions;
+            try
+            {
+                siloOptions = OrleansInferSilo.LoadOptions(configuration, o =>
+                {
+                    engine.Apply(r, o);
+                    // The silo's own ports stay private: loopback only, chosen free, so only the gateway faces clients.
+                    o.Clustering = ClusteringKind.Localhost;
+                    o.SiloPort = o.PrimarySiloPort = FreePorts.Next();
+                    o.GatewayPort = FreePorts.Next();
+                });
+            }
+            catch (SiloConfigurationException e)
+            {
+                throw new CliException($"invalid configuration: {e.Message}");
+            }
+
+            using var silo = OrleansInferSilo.Build(siloOptions);
+            SiloEngineSettings.LoadEngines(silo);
+            await silo.StartAsync(ct);
+            try
+            {
+                await silo.Services.GetRequiredService<SiloReady>().Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);
+                var grains = silo.Services.GetRequiredService<IClusterClient>();
+                await GatewayRunner.RunAsync(grains, new ClusterStreamClient(grains), gatewayOptions, $"serve (model '{siloOptions.ResolvedModelId}')", output, ct);
+            }
+            finally
+            {
+                await silo.StopAsync(CancellationToken.None);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
