@@ -48,22 +48,50 @@ public sealed class WorkerStreamTests(ClusterFixture fixture)
         var worker = Grains.GetGrain<IWorkerGrain>(key);
         var request = Streams.Greedy(prompt, maxTokens: 40, ignoreEos: true);
 
-        var first = worker.Generate(request).GetAsyncEnumerator();
-        var received = new List<int>();
-        while (received.Count < 3 && await first.MoveNextAsync()) received.AddRange(first.Current.TokenIds);
-
-        var again = request with { Resumed = [new OutputProgress { Index = 0, Tokens = [.. received] }] };
-        var second = await Streams.Collect(worker.Generate(again));
-        Assert.Equal(expected, received.Concat(second.Tokens));
-        Assert.Equal("length", second.FinishReason);
-
-        var e = await Assert.ThrowsAsync<ClusterRejectedException>(async () =>
+        // The engine is held after the step that gave the third token, so the first call is still running (not
+        // finished and buffered) when the second arrives, however slow this test thread is.
+        var engine = ClusterFixture.EnginesOf(fixture.Cluster, "Silo_0").Get(0);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        var decodeSteps = 0;
+        void Hold(EngineStepStats step)
         {
-            while (await first.MoveNextAsync())
+            if (step.DecodeTokens > 0 && ++decodeSteps == 2 && held.TrySetResult()) release.Wait(Timeout);
+        }
+        engine.StepCompleted += Hold;
+        var first = worker.Generate(request).GetAsyncEnumerator();
+        try
+        {
+            var received = new List<int>();
+            while (received.Count < 3 && await first.MoveNextAsync()) received.AddRange(first.Current.TokenIds);
+            await held.Task.WaitAsync(Timeout);
+            Assert.Equal(3, received.Count);
+
+            var again = request with { Resumed = [new OutputProgress { Index = 0, Tokens = [.. received] }] };
+            await using var second = worker.Generate(again).GetAsyncEnumerator();
+            // With the engine held nothing but a heartbeat can come: it proves the worker took the second call over.
+            Assert.True(await second.MoveNextAsync(), "expected a heartbeat from the second call");
+            Assert.True(second.Current.IsHeartbeat, "nothing but a heartbeat can come while the engine is held");
+            release.Set();
+
+            var e = await Assert.ThrowsAsync<ClusterRejectedException>(async () =>
             {
-            }
-        });
-        Assert.Contains("taken over", e.Message);
+                while (await first.MoveNextAsync())
+                {
+                }
+            });
+            Assert.Contains("taken over", e.Message);
+
+            var rest = new List<TokenChunk>();
+            while (await second.MoveNextAsync()) rest.Add(second.Current);
+            Assert.Equal(expected, received.Concat(rest.SelectMany(c => c.TokenIds)));
+            Assert.Equal("length", rest.Last(c => !c.IsHeartbeat).FinishReason);
+        }
+        finally
+        {
+            engine.StepCompleted -= Hold;
+            release.Set();
+        }
         await first.DisposeAsync();
         Assert.True(await Grains.GetGrain<IWorkerControl>(key).WaitForIdle(Timeout), "expected the worker to be idle after the take-over");
         Assert.Equal(64, (await worker.GetLoad()).FreeBlocks);
