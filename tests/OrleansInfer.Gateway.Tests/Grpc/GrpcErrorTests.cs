@@ -30,14 +30,19 @@ public sealed class GrpcErrorTests(GrpcServerFixture fixture) : IClassFixture<Gr
     [Fact]
     public async Task ATooLongPromptNamesTheContextAndItsLength()
     {
+        var context = (await fixture.Server.Cluster.GetModelAsync(null, CancellationToken.None)).ContextLength;
         var e = await FailureOf(() => ReadAllAsync(Client.Generate(Ids([.. Enumerable.Repeat(300, 600)]))));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Equal("prompt: This model's maximum context length is 512 tokens, but the prompt has 600 tokens", e.Status.Detail);
+        Assert.Equal($"prompt: This model's maximum context length is {context} tokens, but the prompt has 600 tokens", e.Status.Detail);
+
+        // A prompt as long as the context leaves no room for a token either.
+        e = await FailureOf(() => ReadAllAsync(Client.Generate(Ids([.. Enumerable.Repeat(300, context)]))));
+        Assert.Equal($"prompt: This model's maximum context length is {context} tokens, but the prompt has {context} tokens", e.Status.Detail);
 
         var text = string.Concat(Enumerable.Repeat("Once upon a time there was a cat. ", 100));
         e = await FailureOf(() => ReadAllAsync(Client.Generate(new GenerateRequest { Text = text })));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Contains("512 tokens", e.Status.Detail);
+        Assert.Contains($"maximum context length is {context} tokens", e.Status.Detail);
     }
 
     [Fact]
@@ -88,6 +93,20 @@ public sealed class GrpcErrorTests(GrpcServerFixture fixture) : IClassFixture<Gr
         var e = await FailureOf(() => ReadAllAsync(client.Generate(new GenerateRequest { Text = "Hello" })));
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.True(long.TryParse(e.Trailers.GetValue("retry-after-ms"), out var ms) && ms > 0, "expected a retry-after-ms trailer");
+    }
+
+    [Fact]
+    public async Task TheGatewaysRequestTimeoutIsDeadlineExceeded()
+    {
+        // A generation to the end of the context takes hundreds of milliseconds: far beyond this timeout.
+        await using var server = await GatewayServer.StartAsync(o => o.RequestTimeout = TimeSpan.FromMilliseconds(50));
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
+        var client = new Contracts.V1.Inference.InferenceClient(channel);
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = 500, IgnoreEos = true };
+        var e = await FailureOf(() => ReadAllAsync(client.Generate(new GenerateRequest { Text = "Once upon a time", Sampling = sampling })));
+        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+        Assert.Contains("request timeout", e.Status.Detail);
+        await server.AssertAllBlocksFreeAsync();
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class GrpcServiceTests(GrpcServerFixture fixture) : IClassFixture<
         var tokens = await Client.TokenizeAsync(new TokenizeRequest { Text = c.Prompt });
         Assert.Equal(c.PromptTokenIds, tokens.TokenIds);
         Assert.Equal(c.PromptTokenIds.Length, tokens.Count);
-        Assert.Equal(512, tokens.MaxModelLen);
+        Assert.Equal((await fixture.Server.Cluster.GetModelAsync(null, CancellationToken.None)).ContextLength, tokens.MaxModelLen);
 
         var bare = await Client.TokenizeAsync(new TokenizeRequest { Text = c.Prompt, AddSpecialTokens = false });
         Assert.Equal(c.PromptTokenIds[1..], bare.TokenIds);
@@ -36,7 +36,8 @@ public sealed class GrpcServiceTests(GrpcServerFixture fixture) : IClassFixture<
     {
         var model = Assert.Single((await Client.ListModelsAsync(new ListModelsRequest())).Models);
         Assert.Equal(fixture.Server.ModelId, model.Id);
-        Assert.Equal(512, model.MaxModelLen);
+        Assert.Equal((await fixture.Server.Cluster.GetModelAsync(null, CancellationToken.None)).ContextLength, model.MaxModelLen);
+        Assert.True(model.MaxModelLen > 0);
         Assert.False(model.HasChatTemplate);
     }
 
