@@ -1,5 +1,4 @@
 using Grpc.Core;
-using OrleansInfer.Abstractions;
 using OrleansInfer.Contracts.V1;
 using OrleansInfer.Gateway.Inference;
 using OrleansInfer.Model.Templates;
