@@ -35,6 +35,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public ClusterInference Cluster { get; }
 
+    /// <summary>The gateway's services (e.g. its GatewayState, to begin draining).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public string ModelId => "stories260K";
 
     /// <summary>http://127.0.0.1:PORT (the OpenAI API is under /v1).</summary>

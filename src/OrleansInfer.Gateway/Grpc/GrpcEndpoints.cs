@@ -5,6 +5,6 @@ public static class GrpcEndpoints
 {
     public static void MapInferenceGrpc(this IEndpointRouteBuilder app)
     {
-        // The Inference service is mapped here (see Grpc/InferenceService).
+        app.MapGrpcService<InferenceService>();
     }
 }
