@@ -40,10 +40,12 @@ public sealed class ServeBenchGrpcClient : IServeBenchClient
             var chosen = model is null ? (list.Models.Count == 1 ? list.Models[0] : null) : list.Models.FirstOrDefault(m => m.Id == model);
             return chosen is null ? new ServeServerInfo(null, null) : new ServeServerInfo(chosen.Id, chosen.MaxModelLen > 0 ? chosen.MaxModelLen : null);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is HttpRequestException or IOException)
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is { } cause)
         {
-            // UNAVAILABLE is also the server's "no worker serves the model"; only a transport failure means unreachable.
-            throw new CliException($"cannot reach {_url.ToString().TrimEnd('/')}: {e.Status.DebugException.Message}", ExitCodes.Failure);
+            // UNAVAILABLE is also the server's "no worker serves the model"; only a client-side transport failure
+            // (the one kind that carries a DebugException) means the server cannot be reached.
+            var inner = cause.InnerException ?? cause;
+            throw new CliException($"cannot reach {_url.ToString().TrimEnd('/')}: {inner.Message.Split('\n')[0].TrimEnd()}", ExitCodes.Failure);
         }
         catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
         {

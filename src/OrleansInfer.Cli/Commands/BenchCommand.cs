@@ -190,7 +190,8 @@ internal static class BenchCommand
     {
         var url = new Option<string>("--url") { Description = "The gateway: http://HOST:PORT (its HTTP port for openai, its gRPC port for grpc)", Required = true };
         var api = new Option<string>("--api") { Description = "openai (POST /v1/completions, SSE) or grpc (Inference.Generate)", DefaultValueFactory = _ => "openai" };
-        api.AcceptOnlyFromAmong("openai", "grpc");
+        // A validator rather than AcceptOnlyFromAmong, whose message spans several lines.
+        api.Validators.Add(v => { if (v.GetValueOrDefault<string>() is not ("openai" or "grpc") and var value) v.AddError($"--api must be openai or grpc, got '{value}'"); });
         var model = new Option<string?>("--model", "-m") { Description = "Model id to request (default: the server's only model)" };
         var requests = new Option<int>("--num-prompts") { Description = "Requests in the workload", DefaultValueFactory = _ => 64 };
         var rate = new Option<string>("--request-rate") { Description = "Mean requests/s of Poisson arrivals, or inf to send all at once", DefaultValueFactory = _ => "inf" };
