@@ -11,7 +11,7 @@ namespace OrleansInfer.Cli.Bench;
 /// for a --max-concurrency slot, so queueing in the client is not charged to the server).
 /// </summary>
 /// <param name="Error">Null on success; else the HTTP status code ("503"), the gRPC status name ("UNAVAILABLE") or
-/// a client-side cause ("connection_error", "incomplete", "stream_error").</param>
+/// a client-side cause ("connection_error", "incomplete", "stream_error", "bad_chunk").</param>
 /// <param name="TtftMs">Send to the first token.</param>
 /// <param name="ItlMs">Gaps between consecutive token arrivals (one per streamed chunk after the first).</param>
 /// <param name="E2eMs">Send to the end of the stream.</param>
