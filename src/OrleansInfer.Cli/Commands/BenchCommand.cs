@@ -7,7 +7,7 @@ using OrleansInfer.Silo;
 
 namespace OrleansInfer.Cli.Commands;
 
-/// <summary>`bench latency | throughput | template`: engine speed on a model, and chat-template render time.</summary>
+/// <summary>`bench latency | throughput | serve | template`: engine speed on a model, a running gateway's serving latency, and chat-template render time.</summary>
 internal static class BenchCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -15,6 +15,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks (JSON with --json)");
         command.Subcommands.Add(Latency(output, error));
         command.Subcommands.Add(Throughput(output, error));
+        command.Subcommands.Add(Serve(output));
         command.Subcommands.Add(Template(output));
         return command;
     }
@@ -183,6 +184,39 @@ internal static class BenchCommand
             else output.WriteLine($"cluster ({cluster}): {stats.Requests} requests in {stats.ElapsedSeconds:F2} s, {stats.OutputTokensPerSecond:F1} output tokens/s, {stats.TotalTokensPerSecond:F1} total tokens/s");
         }
         return ExitCodes.Ok;
+    }
+
+    private static Command Serve(TextWriter output)
+    {
+        var url = new Option<string>("--url") { Description = "The gateway: http://HOST:PORT (its HTTP port for openai, its gRPC port for grpc)", Required = true };
+        var api = new Option<string>("--api") { Description = "openai (POST /v1/completions, SSE) or grpc (Inference.Generate)", DefaultValueFactory = _ => "openai" };
+        // A validator rather than AcceptOnlyFromAmong, whose message spans several lines.
+        api.Validators.Add(v => { if (v.GetValueOrDefault<string>() is not ("openai" or "grpc") and var value) v.AddError($"--api must be openai or grpc, got '{value}'"); });
+        var model = new Option<string?>("--model", "-m") { Description = "Model id to request (default: the server's only model)" };
+        var requests = new Option<int>("--num-prompts") { Description = "Requests in the workload", DefaultValueFactory = _ => 64 };
+        var rate = new Option<string>("--request-rate") { Description = "Mean requests/s of Poisson arrivals, or inf to send all at once", DefaultValueFactory = _ => "inf" };
+        var inputLen = new Option<string>("--input-len") { Description = "Prompt length range MIN:MAX (uniform)", DefaultValueFactory = _ => "16:256" };
+        var outputLen = new Option<string>("--output-len") { Description = "Output length range MIN:MAX (uniform; exact: greedy with ignore_eos)", DefaultValueFactory = _ => "16:256" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the workload and the arrivals (the same workload as bench throughput)", DefaultValueFactory = _ => 1 };
+        var vocab = new Option<int>("--vocab-size") { Description = "Prompt token ids are drawn from [3, N): the model's vocabulary size", DefaultValueFactory = _ => 512 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Sent as Authorization: Bearer KEY" };
+        var concurrency = new Option<int?>("--max-concurrency") { Description = "Most requests in flight at once (default: no limit)" };
+        var json = CommonOptions.Json();
+        var command = new Command("serve", "TTFT, inter-token latency and throughput of a running gateway under Poisson arrivals (like vLLM benchmark_serving)");
+        foreach (var o in new Option[] { url, api, model, requests, rate, inputLen, outputLen, seed, vocab, apiKey, concurrency, json }) command.Options.Add(o);
+        command.SetAction(async (r, ct) =>
+        {
+            var workload = new ThroughputWorkload(r.GetValue(requests), Range(r.GetValue(inputLen)!, "--input-len"), Range(r.GetValue(outputLen)!, "--output-len"), r.GetValue(seed));
+            if (workload.Requests < 1) throw new CliException("--num-prompts must be at least 1");
+            if (r.GetValue(vocab) < 4) throw new CliException("--vocab-size must be at least 4 (ids are drawn from [3, N))");
+            if (r.GetValue(concurrency) is < 1) throw new CliException("--max-concurrency must be at least 1");
+            var settings = new ServeBenchSettings(r.GetValue(api) == "grpc" ? ServeApi.Grpc : ServeApi.OpenAi, ServeBenchArguments.Url(r.GetValue(url)!),
+                r.GetValue(model), workload, ServeBenchArguments.Rate(r.GetValue(rate)!), r.GetValue(concurrency), r.GetValue(vocab), r.GetValue(apiKey));
+            var report = await ServeBench.RunAsync(settings, ct);
+            output.WriteLine(r.GetValue(json) ? report.ToJson() : report.ToText());
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static (int Min, int Max) Range(string text, string option)
