@@ -75,6 +75,9 @@ public sealed class GatewayServer : IAsyncDisposable
         return new GatewayServer(silo, app, options, silo.Services.GetRequiredService<WorkerEngines>(), cluster);
     }
 
+    /// <summary>Holds the (only) worker's engine after its next step until disposed (see <see cref="EngineHold"/>).</summary>
+    public EngineHold HoldEngine() => new(Engines.Get(Engines.Devices[0]));
+
     /// <summary>Waits until every worker's KV blocks are all free (the engines publish after the step that freed them).</summary>
     public async Task AssertAllBlocksFreeAsync(TimeSpan? timeout = null)
     {

@@ -87,21 +87,26 @@ public sealed class GrpcGenerateTests(GrpcServerFixture fixture) : IClassFixture
         }
     }
 
-    // A generation to the end of the context takes hundreds of milliseconds on this model (about 3 ms a token), far
-    // longer than a cancellation's or a deadline's way to the server: the request is still running when either lands.
+    // The engine is held after the request's first step: the request is still running when the cancellation or the
+    // deadline lands, however slow the machine.
     [Fact]
     public async Task CancellingMidStreamEndsTheRequestOnTheWorker()
     {
         using var cts = new CancellationTokenSource();
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = 500, IgnoreEos = true };
-        using var call = Client.Generate(new GenerateRequest { Text = "Once upon a time", Sampling = sampling }, cancellationToken: cts.Token);
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-        Assert.Equal(GenerateResponse.ResponseOneofCase.Chunk, call.ResponseStream.Current.ResponseCase);
-        await cts.CancelAsync();
-        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+        RpcException e;
+        using (var hold = fixture.Server.HoldEngine())
         {
-            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
-        });
+            using var call = Client.Generate(new GenerateRequest { Text = "Once upon a time", Sampling = sampling }, cancellationToken: cts.Token);
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal(GenerateResponse.ResponseOneofCase.Chunk, call.ResponseStream.Current.ResponseCase);
+            await hold.Held;
+            await cts.CancelAsync();
+            e = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+            });
+        }
         Assert.Equal(StatusCode.Cancelled, e.StatusCode);
         await fixture.Server.AssertAllBlocksFreeAsync();
     }
@@ -110,7 +115,11 @@ public sealed class GrpcGenerateTests(GrpcServerFixture fixture) : IClassFixture
     public async Task ATinyDeadlineEndsALongRequest()
     {
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = 500, IgnoreEos = true };
-        var e = await FailureOf(() => ReadAllAsync(Client.Generate(new GenerateRequest { Text = "Once upon a time", Sampling = sampling }, deadline: DateTime.UtcNow.AddMilliseconds(50))));
+        RpcException e;
+        using (fixture.Server.HoldEngine())
+        {
+            e = await FailureOf(() => ReadAllAsync(Client.Generate(new GenerateRequest { Text = "Once upon a time", Sampling = sampling }, deadline: DateTime.UtcNow.AddMilliseconds(50))));
+        }
         Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
         await fixture.Server.AssertAllBlocksFreeAsync();
     }
