@@ -96,9 +96,13 @@ public sealed class DrillCluster : IAsyncDisposable
         throw new TimeoutException($"expected the cluster to declare {silo.Process.Name} ({silo.Address}) dead within {timeout.TotalSeconds} s; last: {last}");
     }
 
-    /// <summary>Waits until every live worker's KV blocks are all free again (none held by a finished or abandoned request).</summary>
-    public async Task AssertFreeKvReturnsAsync(IEnumerable<DrillSilo> live, TimeSpan timeout)
+    /// <summary>
+    /// Waits until every live worker's KV blocks are all free again (none held by a finished or abandoned request), asking
+    /// through <paramref name="through"/> (default: the drill's client).
+    /// </summary>
+    public async Task AssertFreeKvReturnsAsync(IEnumerable<DrillSilo> live, TimeSpan timeout, IGrainFactory? through = null)
     {
+        var grains = through ?? Client;
         var deadline = DateTime.UtcNow + timeout;
         var last = "";
         foreach (var silo in live)
@@ -107,7 +111,7 @@ public sealed class DrillCluster : IAsyncDisposable
             {
                 try
                 {
-                    var load = await Client.GetGrain<IWorkerGrain>(silo.Worker).GetLoad().WaitAsync(TimeSpan.FromSeconds(10));
+                    var load = await grains.GetGrain<IWorkerGrain>(silo.Worker).GetLoad().WaitAsync(TimeSpan.FromSeconds(10));
                     if (load.FreeBlocks == load.TotalBlocks && load.RunningRequests == 0 && load.WaitingRequests == 0) break;
                     last = $"{silo.Process.Name}: {load.FreeBlocks}/{load.TotalBlocks} blocks free, {load.RunningRequests} running, {load.WaitingRequests} waiting";
                 }

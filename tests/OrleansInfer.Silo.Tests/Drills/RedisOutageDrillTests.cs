@@ -48,8 +48,14 @@ public sealed class RedisOutageDrillTests() : DrillTest(maxTokens: 160, ignoreEo
         Assert.True(await after.WaitForExit(TimeSpan.FromSeconds(120)) == 0, $"generate after the restart failed:\n{string.Join('\n', after.Lines)}");
         Assert.Equal(reference.GeneratedTokenIds, DrillWorkload.TokenIds(after.Output).Single());
 
+        // The client connected before the outage still streams through the router afterwards.
+        Assert.Equal(reference.GeneratedTokenIds, await ServeOne(cluster, reference.PromptTokenIds).WaitAsync(TimeSpan.FromSeconds(60)));
+
         await AssertCompletesAsync(generate);
-        await cluster.AssertFreeKvReturnsAsync(cluster.Silos, TimeSpan.FromSeconds(60));
+        // No leaked blocks, asked through a client of the restarted table: one connected before the outage may
+        // intermittently not reach one silo's worker directly (see the closing note of the gateway issue).
+        using var restartedClient = await ClusterEndpoint.Parse(cluster.Address).ConnectAsync();
+        await cluster.AssertFreeKvReturnsAsync(cluster.Silos, TimeSpan.FromSeconds(60), ClusterEndpoint.Client(restartedClient));
     }
 
     private static async Task<int[]> ServeOne(DrillCluster cluster, int[] prompt)
