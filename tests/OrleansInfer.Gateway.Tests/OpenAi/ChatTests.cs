@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.AI;
 using OpenAI.Chat;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using ChatFinishReason = OpenAI.Chat.ChatFinishReason;
 
 namespace OrleansInfer.Gateway.Tests.OpenAi;
 
@@ -87,7 +88,7 @@ public sealed class ChatTests(OpenAiServerFixture fixture) : IClassFixture<OpenA
         {
             Assert.True(l.LogProbability <= 0);
             Assert.Equal(2, l.TopLogProbabilities.Count);
-            Assert.Equal(Encoding.UTF8.GetBytes(l.Token), l.Utf8Bytes.ToArray());
+            Assert.Equal(Encoding.UTF8.GetBytes(l.Token), l.Utf8Bytes?.ToArray());
         });
 
         var (expected, _) = await ExpectedAsync();
