@@ -11,35 +11,44 @@ public sealed class StreamingLifecycleTests
     public async Task DisconnectingMidStreamFreesTheBlocks()
     {
         await using var server = await OpenAiKit.StartAsync();
+        // stories260K's context is tiny (128 tokens), so outputs are short: several wide streams at once make sure some
+        // are still generating when their clients go. The check that matters is that no block leaks either way.
+        var room = (await server.Cluster.GetModelAsync(null, CancellationToken.None)).ContextLength - 24;
         foreach (var path in new[] { "/v1/completions", "/v1/chat/completions" })
         {
-            using var http = OpenAiKit.Http(server);
             object body = path == "/v1/completions"
-                ? new { prompt = "Once upon a time", max_tokens = 400, ignore_eos = true, stream = true }
-                : new { messages = new[] { new { role = "user", content = "Tell a story" } }, max_tokens = 400, ignore_eos = true, stream = true };
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            var events = 0;
-            while (events < 3 && await reader.ReadLineAsync() is { } line)
+                ? new { prompt = "Once upon a time", max_tokens = room, ignore_eos = true, n = 8, temperature = 1, stream = true }
+                : new { messages = new[] { new { role = "user", content = "Tell a story" } }, max_tokens = room, ignore_eos = true, n = 8, temperature = 1, stream = true };
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
             {
-                if (line.StartsWith("data: ", StringComparison.Ordinal)) events++;
-            }
-            Assert.Equal(3, events);
-            // Gone mid-stream: the connection closes, the worker must end the request and free its blocks.
-            reader.Dispose();
-            response.Dispose();
-            http.Dispose();
+                using var http = OpenAiKit.Http(server);
+                using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+                var events = 0;
+                while (events < 2 && await reader.ReadLineAsync() is { } line)
+                {
+                    if (line.StartsWith("data: ", StringComparison.Ordinal)) events++;
+                }
+                Assert.Equal(2, events);
+                // Leaving the using blocks closes the connection mid-stream.
+            }));
             await server.AssertAllBlocksFreeAsync();
         }
 
-        // Non-streaming: a caller that gives up frees the blocks too.
+        // Non-streaming: a caller that gives up (here almost at once) frees the blocks too.
         using (var http = OpenAiKit.Http(server))
         {
-            using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-                http.PostAsJsonAsync("/v1/completions", new { prompt = "Once upon a time", max_tokens = 480, ignore_eos = true, n = 8 }, giveUp.Token));
+            using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(5));
+            try
+            {
+                await http.PostAsJsonAsync("/v1/completions", new { prompt = "Once upon a time", max_tokens = room, ignore_eos = true, n = 16, temperature = 1 }, giveUp.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Expected most of the time; a fast machine may answer first.
+            }
         }
         await server.AssertAllBlocksFreeAsync();
     }
