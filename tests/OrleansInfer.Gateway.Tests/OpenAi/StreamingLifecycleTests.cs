@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace OrleansInfer.Gateway.Tests.OpenAi;
 
 /// <summary>Streams that end early (client gone), keep-alives before the first token, and many streams at once against a small queue.</summary>
-public sealed class StreamingLifecycleTests
+public sealed class StreamingLifecycleTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task DisconnectingMidStreamFreesTheBlocks()
@@ -93,6 +94,7 @@ public sealed class StreamingLifecycleTests
             return (Served: true, Text: OpenAiKit.CompletionTexts(events.Data)[0]);
         }));
         var served = outcomes.Where(o => o.Served).ToList();
+        output.WriteLine($"{served.Count} of {outcomes.Length} streams served, the others refused with 503");
         Assert.NotEmpty(served);
         Assert.All(served, o => Assert.Equal(expected, o.Text));
         await server.AssertAllBlocksFreeAsync();
