@@ -131,6 +131,8 @@ internal static class SseResponseWriter
         w.WriteNull("finish_reason");
         w.WriteEndObject();
         w.WriteEndArray();
+        // OpenAI: with include_usage every chunk but the last carries "usage": null.
+        if (job.Streaming.IncludeUsage) w.WriteNull("usage");
         w.WriteEndObject();
     });
 
@@ -160,6 +162,8 @@ internal static class SseResponseWriter
         else w.WriteString("finish_reason", chunk.FinishReason);
         w.WriteEndObject();
         w.WriteEndArray();
+        // OpenAI: with include_usage every chunk but the last carries "usage": null.
+        if (job.Streaming.IncludeUsage) w.WriteNull("usage");
         w.WriteEndObject();
     });
 
