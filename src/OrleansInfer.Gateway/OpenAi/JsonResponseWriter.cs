@@ -49,6 +49,7 @@ internal static class JsonResponseWriter
         });
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 

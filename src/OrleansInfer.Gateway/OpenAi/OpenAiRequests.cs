@@ -22,7 +22,15 @@ internal sealed record StreamSettings(bool Stream, bool IncludeUsage)
 /// <summary>A parsed POST /v1/completions body.</summary>
 internal sealed record CompletionRequest(string? Model, IReadOnlyList<PromptInput> Prompts, bool Echo, StreamSettings Streaming, OpenAiSampling Sampling)
 {
-    public static CompletionRequest Parse(JsonElement body) => new(
+    public static CompletionRequest Parse(JsonElement body)
+    {
+        // vLLM refuses suffix too: insertion needs a fill-in-the-middle model and prompt format.
+        if (OpenAiJson.String(body, "suffix") is { Length: > 0 })
+            throw new GatewayException(GatewayErrorKind.NotSupported, "suffix is not supported", "suffix");
+        return Create(body);
+    }
+
+    private static CompletionRequest Create(JsonElement body) => new(
         OpenAiJson.String(body, "model"),
         ParsePrompts(body),
         OpenAiJson.Bool(body, "echo") ?? false,

@@ -66,6 +66,14 @@ public sealed class CompletionsTests(OpenAiServerFixture fixture) : IClassFixtur
         Assert.All(choices, ch => Assert.Equal(c.Prompt + expected, ch.GetProperty("text").GetString()));
         Assert.Equal(2 * c.PromptTokenIds.Length, body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
         Assert.Equal(4 * 16, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        var events = await OpenAiKit.StreamAsync(http, "/v1/completions",
+            new { prompt = new object[] { c.Prompt, c.PromptTokenIds }, n = 2, temperature = 0, max_tokens = 16, echo = true, stream = true, stream_options = new { include_usage = true } });
+        var texts = OpenAiKit.CompletionTexts(events.Data);
+        Assert.Equal([0, 1, 2, 3], texts.Keys.Order());
+        Assert.All(texts.Values, t => Assert.Equal(c.Prompt + expected, t));
+        Assert.Equal(4 * 16, events.Data[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.All(events.Data.SkipLast(1), d => Assert.Equal(JsonValueKind.Null, d.GetProperty("usage").ValueKind));
     }
 
     [Fact]

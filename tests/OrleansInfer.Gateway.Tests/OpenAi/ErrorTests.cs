@@ -26,6 +26,8 @@ public sealed class ErrorTests(OpenAiServerFixture fixture) : IClassFixture<Open
         await OpenAiKit.AssertErrorAsync(http, c, new { prompt = "a", top_p = 0 }, 400, "top_p");
         await OpenAiKit.AssertErrorAsync(http, c, new { prompt = "a", n = 0 }, 400, "n");
         await OpenAiKit.AssertErrorAsync(http, c, new { prompt = new[] { 1, 99999 } }, 400, "prompt");
+        await OpenAiKit.AssertErrorAsync(http, c, new { prompt = "a", suffix = "b" }, 400, "suffix");
+        await OpenAiKit.AssertErrorAsync(http, c, new { prompt = "a", stream_options = new { include_usage = true } }, 400, "stream_options");
         Assert.Equal("logit_bias is not supported", await OpenAiKit.AssertErrorAsync(http, c, new { prompt = "a", logit_bias = new Dictionary<string, int> { ["5"] = 10 } }, 400, "logit_bias"));
         Assert.Equal("response_format is not supported yet",
             await OpenAiKit.AssertErrorAsync(http, "/v1/chat/completions", new { messages = new[] { new { role = "user", content = "hi" } }, response_format = new { type = "json_object" } }, 400, "response_format"));
