@@ -58,7 +58,7 @@ public static class OpenAiError
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static string? CodeOf(GatewayErrorKind kind) => kind switch
+    internal static string? CodeOf(GatewayErrorKind kind) => kind switch
     {
         GatewayErrorKind.NotFound => "model_not_found",
         GatewayErrorKind.Overloaded => "overloaded",
