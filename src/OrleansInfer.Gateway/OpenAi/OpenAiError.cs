@@ -42,7 +42,7 @@ public static class OpenAiError
     public static string Body(int status, string message, string? param = null, string? code = null)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteStartObject("error");

@@ -9,6 +9,9 @@ namespace OrleansInfer.Gateway.OpenAi;
 /// </summary>
 internal static class OpenAiJson
 {
+    /// <summary>OpenAI's JSON: text as it is (no HTML-safe escaping of quotes, apostrophes or non-ASCII).</summary>
+    public static readonly System.Text.Json.JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The body as a JSON object. An oversized body surfaces as Kestrel's 413 (see <see cref="OpenAiEndpoints"/>).</summary>
     public static async Task<JsonElement> ReadObjectAsync(HttpContext context)
     {
@@ -101,7 +104,7 @@ internal static class OpenAiJson
     public static byte[] Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        using (var w = new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions)) write(w);
         return buffer.WrittenSpan.ToArray();
     }
 
