@@ -16,15 +16,19 @@ namespace OrleansInfer.Gateway.Inference;
 public sealed class ClusterInference : IInferenceCluster
 {
     private static readonly TimeSpan OverloadRetryAfter = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CatalogFreshFor = TimeSpan.FromSeconds(1);
 
     private readonly IGrainFactory _grains;
     private readonly ClusterStreamClient _streams;
     private readonly GatewayOptions _options;
     private readonly AdmissionGate _admission;
     private readonly ConcurrentDictionary<string, Lazy<Task<ServedModel>>> _models = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private CatalogRead _catalog = new([], DateTimeOffset.MinValue);
 
-    public ClusterInference(IGrainFactory grains, ClusterStreamClient streams, GatewayOptions options)
+    public ClusterInference(IGrainFactory grains, ClusterStreamClient streams, GatewayOptions options, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _grains = grains;
         _streams = streams;
         _options = options;
@@ -34,12 +38,26 @@ public sealed class ClusterInference : IInferenceCluster
     /// <summary>Requests of <paramref name="model"/> admitted and waiting for their first token.</summary>
     public int Queued(string model) => _admission.Queued(model);
 
-    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken) =>
-        await _grains.GetGrain<IModelCatalogGrain>(0).List().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken)
+    {
+        var models = await _grains.GetGrain<IModelCatalogGrain>(0).List().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _catalog, new CatalogRead(models, _time.GetUtcNow()));
+        return models;
+    }
+
+    /// <summary>The catalog as read within the last second (a grain call per request would cost every request a hop).</summary>
+    private async Task<IReadOnlyList<string>> RecentModelsAsync(string? wanted, CancellationToken cancellationToken)
+    {
+        var (models, read) = Volatile.Read(ref _catalog);
+        var fresh = _time.GetUtcNow() - read < CatalogFreshFor;
+        // A name the cached list lacks is asked about again before it is called unknown.
+        if (fresh && models.Count > 0 && (string.IsNullOrEmpty(wanted) || models.Contains(wanted))) return models;
+        return await ListModelsAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<ServedModel> GetModelAsync(string? name, CancellationToken cancellationToken)
     {
-        var models = await ListModelsAsync(cancellationToken).ConfigureAwait(false);
+        var models = await RecentModelsAsync(name, cancellationToken).ConfigureAwait(false);
         string id;
         if (string.IsNullOrEmpty(name))
         {
@@ -157,3 +175,6 @@ public sealed class ClusterInference : IInferenceCluster
         }
     }
 }
+
+/// <summary>The model catalog as read at a time.</summary>
+internal sealed record CatalogRead(IReadOnlyList<string> Models, DateTimeOffset Read);
