@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansInfer.Contracts.V1;
+using OrleansInfer.Testing;
 
 namespace OrleansInfer.Cli.Tests;
 
@@ -37,7 +38,7 @@ public sealed class FakeGateway : IAsyncDisposable
     private FakeGateway(int failEvery, string? apiKey, int maxModelLen)
     {
         (FailEvery, ApiKey, MaxModelLen) = (failEvery, apiKey, maxModelLen);
-        int httpPort = FreePort(), grpcPort = FreePort();
+        int httpPort = FreePorts.Next(), grpcPort = FreePorts.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
@@ -91,16 +92,6 @@ public sealed class FakeGateway : IAsyncDisposable
         if (usage)
             await c.Response.WriteAsync($"data: {JsonSerializer.Serialize(new { id = "cmpl-1", choices = Array.Empty<object>(), usage = new { prompt_tokens = prompt.Length, completion_tokens = maxTokens, total_tokens = prompt.Length + maxTokens } })}\n\n");
         await c.Response.WriteAsync("data: [DONE]\n\n");
-    }
-
-    /// <summary>A port free a moment ago (as the gateway tests pick theirs).</summary>
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     public async ValueTask DisposeAsync()

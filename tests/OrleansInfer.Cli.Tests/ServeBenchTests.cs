@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OrleansInfer.Cli.Bench;
+using OrleansInfer.Testing;
 
 namespace OrleansInfer.Cli.Tests;
 
@@ -118,7 +119,7 @@ public sealed class ServeBenchTests
     [InlineData("grpc")]
     public async Task AnUnreachableServerExitsOneWithOneLine(string api)
     {
-        var r = await RunAsync(Serve($"http://127.0.0.1:{FakeGateway.FreePort()}", api));
+        var r = await RunAsync(Serve($"http://127.0.0.1:{FreePorts.Next()}", api));
         Assert.Equal(1, r.ExitCode);
         Assert.Single(r.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("cannot reach", r.Error);

@@ -49,7 +49,7 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Starts the silo (<paramref name="configureSilo"/> adjusts its options) and the gateway (<paramref name="configureGateway"/>).</summary>
     public static async Task<GatewayServer> StartAsync(Action<GatewayOptions>? configureGateway = null, Action<SiloOptions>? configureSilo = null)
     {
-        var siloPort = FreePort();
+        var siloPort = FreePorts.Next();
         var siloOptions = new SiloOptions
         {
             Model = SharedData.Stories260KGguf,
@@ -59,7 +59,7 @@ public sealed class GatewayServer : IAsyncDisposable
             KvBlocks = 256,
             SiloPort = siloPort,
             PrimarySiloPort = siloPort,
-            GatewayPort = FreePort(),
+            GatewayPort = FreePorts.Next(),
         };
         configureSilo?.Invoke(siloOptions);
         var silo = OrleansInferSilo.Build(siloOptions.Validate());
@@ -67,7 +67,7 @@ public sealed class GatewayServer : IAsyncDisposable
         await silo.Services.GetRequiredService<SiloReady>().Workers.WaitAsync(TimeSpan.FromMinutes(2));
         var grains = silo.Services.GetRequiredService<IClusterClient>();
 
-        var options = new GatewayOptions { Port = FreePort(), GrpcPort = FreePort() };
+        var options = new GatewayOptions { Port = FreePorts.Next(), GrpcPort = FreePorts.Next() };
         configureGateway?.Invoke(options);
         var cluster = new ClusterInference(grains, new ClusterStreamClient(grains), options);
         var app = GatewayApp.Build(options, cluster);
@@ -88,15 +88,6 @@ public sealed class GatewayServer : IAsyncDisposable
             Assert.True(await engine.WhenIdleAsync(cts.Token), $"expected worker {device} to become idle within the timeout");
             Assert.True(engine.KvCache.FreeBlocks == engine.KvCache.TotalBlocks, $"expected all {engine.KvCache.TotalBlocks} KV blocks of worker {device} free, {engine.KvCache.FreeBlocks} are");
         }
-    }
-
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     public async ValueTask DisposeAsync()

@@ -72,24 +72,16 @@ public sealed class ClusterGenerationTests(ClusterFixture fixture)
         var expected = await Streams.Reference(prompts, maxTokens: 20, ignoreEos: true);
         var small = ClusterFixture.WorkerKeyOf(fixture.Cluster, "Silo_2");
         var primary = ClusterFixture.WorkerKeyOf(fixture.Cluster, "Silo_0");
-        var engine = ClusterFixture.EnginesOf(fixture.Cluster, "Silo_2").Get(0);
 
         // Hold the small worker's engine thread at the first step that has two requests waiting.
-        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var release = new ManualResetEventSlim();
-        void Hold(EngineStepStats s)
-        {
-            if (s.WaitingRequests < 2 || !waiting.TrySetResult()) return;
-            release.Wait(TimeSpan.FromSeconds(30));
-        }
-        engine.StepCompleted += Hold;
+        var hold = new EngineHold(ClusterFixture.EnginesOf(fixture.Cluster, "Silo_2").Get(0), s => s.WaitingRequests >= 2);
         try
         {
             var streams = prompts.Select(p => Streams.Collect(fixture.Streams.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(p, 20, ignoreEos: true), pinnedWorker: small))).ToArray();
-            await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await hold.Held.WaitAsync(TimeSpan.FromSeconds(30));
             await Grains.GetGrain<IWorkerControl>(small).ReportNow();
             await Grains.GetGrain<IRouterControl>(ClusterFixture.ModelId).Rebalance();
-            release.Set();
+            hold.Dispose();
 
             var results = await Task.WhenAll(streams);
             for (var i = 0; i < 4; i++) Assert.Equal(expected[i], results[i].Tokens);
@@ -98,8 +90,7 @@ public sealed class ClusterGenerationTests(ClusterFixture fixture)
         }
         finally
         {
-            engine.StepCompleted -= Hold;
-            release.Set();
+            hold.Dispose();
         }
     }
 

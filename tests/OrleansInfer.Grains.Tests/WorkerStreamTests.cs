@@ -1,5 +1,4 @@
 using OrleansInfer.Abstractions;
-using OrleansInfer.Engine.Core;
 using OrleansInfer.Grains.Workers;
 using OrleansInfer.Testing;
 
@@ -50,21 +49,14 @@ public sealed class WorkerStreamTests(ClusterFixture fixture)
 
         // The engine is held after the step that gave the third token, so the first call is still running (not
         // finished and buffered) when the second arrives, however slow this test thread is.
-        var engine = ClusterFixture.EnginesOf(fixture.Cluster, "Silo_0").Get(0);
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var release = new ManualResetEventSlim();
         var decodeSteps = 0;
-        void Hold(EngineStepStats step)
-        {
-            if (step.DecodeTokens > 0 && ++decodeSteps == 2 && held.TrySetResult()) release.Wait(Timeout);
-        }
-        engine.StepCompleted += Hold;
+        var hold = new EngineHold(ClusterFixture.EnginesOf(fixture.Cluster, "Silo_0").Get(0), step => step.DecodeTokens > 0 && ++decodeSteps == 2);
         var first = worker.Generate(request).GetAsyncEnumerator();
         try
         {
             var received = new List<int>();
             while (received.Count < 3 && await first.MoveNextAsync()) received.AddRange(first.Current.TokenIds);
-            await held.Task.WaitAsync(Timeout);
+            await hold.Held.WaitAsync(Timeout);
             Assert.Equal(3, received.Count);
 
             var again = request with { Resumed = [new OutputProgress { Index = 0, Tokens = [.. received] }] };
@@ -72,7 +64,7 @@ public sealed class WorkerStreamTests(ClusterFixture fixture)
             // With the engine held nothing but a heartbeat can come: it proves the worker took the second call over.
             Assert.True(await second.MoveNextAsync(), "expected a heartbeat from the second call");
             Assert.True(second.Current.IsHeartbeat, "nothing but a heartbeat can come while the engine is held");
-            release.Set();
+            hold.Dispose();
 
             var e = await Assert.ThrowsAsync<ClusterRejectedException>(async () =>
             {
@@ -89,8 +81,7 @@ public sealed class WorkerStreamTests(ClusterFixture fixture)
         }
         finally
         {
-            engine.StepCompleted -= Hold;
-            release.Set();
+            hold.Dispose();
         }
         await first.DisposeAsync();
         Assert.True(await Grains.GetGrain<IWorkerControl>(key).WaitForIdle(Timeout), "expected the worker to be idle after the take-over");
@@ -104,21 +95,14 @@ public sealed class WorkerStreamTests(ClusterFixture fixture)
         // is not in: a drain or a rebalance skipped it.
         var small = ClusterFixture.WorkerKeyOf(fixture.Cluster, "Silo_2");
         var primary = ClusterFixture.WorkerKeyOf(fixture.Cluster, "Silo_0");
-        var engine = ClusterFixture.EnginesOf(fixture.Cluster, "Silo_2").Get(0);
         var prompts = SharedData.Reference.Cases.Select(c => c.PromptTokenIds).ToArray();
         var expected = await Streams.Reference(prompts, maxTokens: 30, ignoreEos: true);
 
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var release = new ManualResetEventSlim();
-        void Hold(EngineStepStats _)
-        {
-            if (held.TrySetResult()) release.Wait(Timeout);
-        }
-        engine.StepCompleted += Hold;
+        var hold = new EngineHold(ClusterFixture.EnginesOf(fixture.Cluster, "Silo_2").Get(0));
         try
         {
             var running = Streams.Collect(fixture.Streams.GenerateAsync(ClusterFixture.ModelId, Streams.Greedy(prompts[0], 30, ignoreEos: true), pinnedWorker: small));
-            await held.Task.WaitAsync(Timeout);
+            await hold.Held.WaitAsync(Timeout);
 
             // The engine thread is held, so the second request stays in the engine's incoming queue and can produce
             // nothing: its first chunk is a heartbeat, which proves the worker has submitted it.
@@ -128,7 +112,7 @@ public sealed class WorkerStreamTests(ClusterFixture fixture)
             Assert.True(waiting.Current.IsHeartbeat, "nothing but a heartbeat can come while the engine is held");
 
             Assert.Equal(1, await Grains.GetGrain<IWorkerControl>(small).MoveWaiting(primary, 5));
-            release.Set();
+            hold.Dispose();
             var rest = new List<TokenChunk>();
             while (await waiting.MoveNextAsync()) rest.Add(waiting.Current);
             Assert.Equal(primary, Assert.Single(rest, c => c.MovedTo is not null).MovedTo);
@@ -140,8 +124,7 @@ public sealed class WorkerStreamTests(ClusterFixture fixture)
         }
         finally
         {
-            engine.StepCompleted -= Hold;
-            release.Set();
+            hold.Dispose();
         }
     }
 }

@@ -13,19 +13,10 @@ public sealed class ServeProcessTests
 {
     private const int Terminate = 15;
 
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     [Fact]
     public async Task ServeAnswersThenDrainsOnSigterm()
     {
-        int port = FreePort(), grpc = FreePort();
+        int port = FreePorts.Next(), grpc = FreePorts.Next();
         using var serve = new ChildProcess("serve", "serve", "--model", SharedData.Stories260KGguf, "--threads", "2", "--port", $"{port}", "--grpc-port", $"{grpc}");
         var ready = await serve.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the ready line");
         Assert.Contains($"http://127.0.0.1:{port}/v1", ready);
@@ -44,7 +35,7 @@ public sealed class ServeProcessTests
     [Fact]
     public async Task AGatewayProcessFrontsARunningCluster()
     {
-        int siloPort = FreePort(), siloGateway = FreePort(), port = FreePort(), grpc = FreePort();
+        int siloPort = FreePorts.Next(), siloGateway = FreePorts.Next(), port = FreePorts.Next(), grpc = FreePorts.Next();
         using var running = new ChildProcess("silo", "silo", "--model", SharedData.Stories260KGguf, "--threads", "1", "--silo-port", $"{siloPort}",
             "--primary-silo-port", $"{siloPort}", "--gateway-port", $"{siloGateway}", "--model-id", "tiny");
         await running.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the silo's ready line");

@@ -23,9 +23,9 @@ public sealed class SiloCommandCudaDriverTests : IDisposable
     public async Task TheSiloCommandWithAFailingDriverLibraryExitsWithOneLine()
     {
         FakeLibcuda.Build(_folder, "libcuda.so.1", initResult: 100);
-        var port = RedisServer.FreePort();
+        var port = FreePorts.Next();
         using var silo = new ChildProcess("silo", new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = _folder },
-            "silo", "--model", SharedData.Stories260KGguf, "--backend", "ilgpu", "--silo-port", $"{port}", "--primary-silo-port", $"{port}", "--gateway-port", $"{RedisServer.FreePort()}");
+            "silo", "--model", SharedData.Stories260KGguf, "--backend", "ilgpu", "--silo-port", $"{port}", "--primary-silo-port", $"{port}", "--gateway-port", $"{FreePorts.Next()}");
         Assert.Equal(1, await silo.WaitForExit(Timeout));
         Assert.Equal([$"err: orleans-infer: --backend ilgpu: {Cause}"], silo.Lines);
     }
@@ -34,9 +34,9 @@ public sealed class SiloCommandCudaDriverTests : IDisposable
     public async Task TheSiloCommandWithAFailingDriverLibraryWarnsAndServesOnCpu()
     {
         FakeLibcuda.Build(_folder, "libcuda.so.1", initResult: 100);
-        var port = RedisServer.FreePort();
+        var port = FreePorts.Next();
         using var silo = new ChildProcess("silo", new Dictionary<string, string> { ["LD_LIBRARY_PATH"] = _folder },
-            "silo", "--model", SharedData.Stories260KGguf, "--threads", "1", "--silo-port", $"{port}", "--primary-silo-port", $"{port}", "--gateway-port", $"{RedisServer.FreePort()}");
+            "silo", "--model", SharedData.Stories260KGguf, "--threads", "1", "--silo-port", $"{port}", "--primary-silo-port", $"{port}", "--gateway-port", $"{FreePorts.Next()}");
         // stdout and stderr are separate pipes: wait for each line rather than assume their order.
         var warning = await silo.WaitForLine(l => l.Contains("OrleansInfer.Silo.WorkerEngines"), Timeout, "a log line of WorkerEngines");
         Assert.Equal($"warn: OrleansInfer.Silo.WorkerEngines[0] --backend auto: {Cause}; starting 1 CPU worker(s) instead", warning);

@@ -3,18 +3,23 @@ using OrleansInfer.Engine.Core;
 namespace OrleansInfer.Testing;
 
 /// <summary>
-/// Holds an engine's thread after the next step it completes (that step's chunks are already delivered) until
-/// disposed: a request running then can neither finish nor produce more, however slow the test is.
+/// Holds an engine's thread after the next step it completes (or the first that <c>when</c> picks; that step's chunks
+/// are already delivered) until disposed: a request running then can neither finish nor produce more, however slow
+/// the test is.
 /// </summary>
 public sealed class EngineHold : IDisposable
 {
     private readonly LlmEngine _engine;
     private readonly ManualResetEventSlim _release = new();
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Func<EngineStepStats, bool> _when;
 
-    public EngineHold(LlmEngine engine)
+    /// <param name="engine">The engine to hold.</param>
+    /// <param name="when">Picks the step to hold after (called on the engine thread for each step); default: the next one.</param>
+    public EngineHold(LlmEngine engine, Func<EngineStepStats, bool>? when = null)
     {
         _engine = engine;
+        _when = when ?? (_ => true);
         engine.StepCompleted += OnStep;
     }
 
@@ -23,7 +28,7 @@ public sealed class EngineHold : IDisposable
 
     private void OnStep(EngineStepStats step)
     {
-        if (_held.TrySetResult()) _release.Wait(TimeSpan.FromMinutes(2));
+        if (!_held.Task.IsCompleted && _when(step) && _held.TrySetResult()) _release.Wait(TimeSpan.FromMinutes(2));
     }
 
     /// <summary>Lets the engine go on.</summary>

@@ -37,10 +37,7 @@ internal static class SiloCommand
 
         command.SetAction(async (r, ct) =>
         {
-            var configuration = new ConfigurationBuilder()
-                .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
-                .AddEnvironmentVariables()
-                .Build();
+            var configuration = GatewaySettings.Configuration();
             SiloOptions options;
             try
             {

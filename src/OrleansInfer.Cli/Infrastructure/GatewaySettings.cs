@@ -24,6 +24,7 @@ internal sealed class GatewaySettings
         foreach (var o in new Option[] { _host, _port, _grpcPort, _apiKeys, _apiKeyFile, _maxQueued, _timeout, _cors }) command.Options.Add(o);
     }
 
+    /// <summary>appsettings.json in the working directory, then environment variables: what silo, serve and gateway read.</summary>
     public static IConfiguration Configuration() => new ConfigurationBuilder()
         .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
         .AddEnvironmentVariables()

@@ -53,7 +53,7 @@ public sealed class FakeCluster : IInferenceCluster
     /// <summary>A gateway in front of this fake on free loopback ports.</summary>
     public async Task<(WebApplication App, HttpClient Http)> StartGatewayAsync()
     {
-        var options = new GatewayOptions { Port = GatewayServer.FreePort(), GrpcPort = GatewayServer.FreePort() };
+        var options = new GatewayOptions { Port = FreePorts.Next(), GrpcPort = FreePorts.Next() };
         var app = GatewayApp.Build(options, this);
         await app.StartAsync();
         return (app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{options.Port}") });

@@ -49,7 +49,7 @@ public sealed class DrillCluster : IAsyncDisposable
         var starting = new List<(ChildProcess Process, int SiloPort)>();
         for (var i = 0; i < count; i++)
         {
-            int siloPort = RedisServer.FreePort(), gatewayPort = RedisServer.FreePort();
+            int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
             starting.Add((Start($"silo-{(char)('a' + i)}", "silo", "--model", SharedData.Stories260KGguf, "--clustering", "redis", "--redis", Redis, "--cluster-id", ClusterId,
                 "--silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--threads", "1", "--step-delay-ms", $"{StepDelayMs}"), siloPort));
         }

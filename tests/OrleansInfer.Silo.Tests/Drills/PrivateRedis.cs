@@ -1,3 +1,4 @@
+using OrleansInfer.Testing;
 namespace OrleansInfer.Silo.Tests;
 
 /// <summary>A redis-server of the test's own on a free port (a drill kills and restarts it; other tests keep theirs).</summary>
@@ -9,7 +10,7 @@ public sealed class PrivateRedis : IDisposable
     public PrivateRedis(string folder)
     {
         _folder = folder;
-        Port = RedisServer.FreePort();
+        Port = FreePorts.Next();
     }
 
     public int Port { get; }
