@@ -98,9 +98,9 @@ public sealed class ClusterInference : IInferenceCluster
         {
             template = ChatTemplate.For(tokenizer.Vocabulary, id);
         }
-        catch (ChatTemplateMissingException e)
+        catch (ChatTemplateMissingException)
         {
-            problem = $"model '{id}' has no chat template (tokenizer.chat_template); serve it with --chat-template FILE ({e.Model})";
+            // No template: ServedModel.RequireChatTemplate says so to chat requests.
         }
         catch (TemplateSyntaxException e)
         {
