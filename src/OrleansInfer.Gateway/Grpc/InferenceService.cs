@@ -61,7 +61,7 @@ public sealed class InferenceService(IInferenceCluster cluster, ILogger<Inferenc
         {
             var model = await cluster.GetModelAsync(request.Model, ct);
             int[] ids = [.. request.TokenIds];
-            ProtoMapping.CheckVocabulary(ids, model, "token_ids");
+            model.CheckTokenIds(ids, "token_ids");
             return new DetokenizeResponse { Text = model.Tokenizer.Decode(ids) };
         });
 

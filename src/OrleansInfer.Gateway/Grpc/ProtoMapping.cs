@@ -62,23 +62,13 @@ public static class ProtoMapping
                 break;
             case V1.GenerateRequest.InputOneofCase.TokenIds when request.TokenIds.Ids.Count > 0:
                 ids = [.. request.TokenIds.Ids];
-                CheckVocabulary(ids, model, "token_ids");
+                model.CheckTokenIds(ids, "token_ids");
                 break;
             default:
                 throw GrpcErrors.Invalid("text", "the request has no input: set text or token_ids");
         }
         CheckContext(ids, model);
         return ids;
-    }
-
-    /// <summary>Every id must name a token of the model's vocabulary.</summary>
-    public static void CheckVocabulary(IEnumerable<int> ids, ServedModel model, string field)
-    {
-        var size = model.Tokenizer.VocabularySize;
-        foreach (var id in ids)
-        {
-            if ((uint)id >= (uint)size) throw GrpcErrors.Invalid(field, $"token id {id} is outside the vocabulary of {size} tokens");
-        }
     }
 
     /// <summary>A prompt must leave room for at least one generated token (the engine would refuse it after queueing).</summary>

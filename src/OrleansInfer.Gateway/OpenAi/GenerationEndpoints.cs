@@ -22,10 +22,7 @@ internal static class GenerationEndpoints
             if (p.TokenIds is { } given)
             {
                 if (given.Length == 0) throw GatewayException.Invalid("prompt", "a token-id prompt must not be empty");
-                foreach (var id in given)
-                {
-                    if ((uint)id >= (uint)tokenizer.VocabularySize) throw GatewayException.Invalid("prompt", $"token id {id} is outside the vocabulary of {tokenizer.VocabularySize}");
-                }
+                model.CheckTokenIds(given, "prompt");
                 ids = given;
             }
             else

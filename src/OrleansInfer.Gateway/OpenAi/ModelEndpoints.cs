@@ -73,10 +73,7 @@ internal static class ModelEndpoints
         var body = await OpenAiJson.ReadObjectAsync(context).ConfigureAwait(false);
         var model = await Cluster(context).GetModelAsync(OpenAiJson.String(body, "model"), context.RequestAborted).ConfigureAwait(false);
         var tokens = OpenAiJson.IntList(body, "tokens") ?? throw GatewayException.Invalid("tokens", "'tokens' is required");
-        foreach (var t in tokens)
-        {
-            if ((uint)t >= (uint)model.Tokenizer.VocabularySize) throw GatewayException.Invalid("tokens", $"token id {t} is outside the vocabulary of {model.Tokenizer.VocabularySize}");
-        }
+        model.CheckTokenIds(tokens, "tokens");
         var text = model.Tokenizer.Decode(tokens);
         await WriteJsonAsync(context, w =>
         {
