@@ -73,6 +73,8 @@ public sealed class InferenceEngineTests
         Assert.True(prefix.Length >= 60);
         var prompt = prefix.Concat(prefix).Take(100).ToArray();
         var first = await engine.Engine.GenerateAsync(new GenerationRequest(prompt, Greedy with { MaxTokens = 20 }));
+        // The result arrives before the engine publishes the step that freed its blocks; idle waits for that snapshot.
+        Assert.True(await engine.Engine.WhenIdleAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token), "expected the engine to become idle");
         var hitsBefore = engine.KvCache.CachedBlocks;
         var second = await engine.Engine.GenerateAsync(new GenerationRequest(prompt, Greedy with { MaxTokens = 20 }));
 

@@ -6,12 +6,21 @@ namespace OrleansInfer.Cli.Infrastructure;
 /// <summary>A TCP port free on the loopback interface right now (for in-process clusters).</summary>
 internal static class FreePorts
 {
+    private static readonly HashSet<int> Given = [];
+
+    /// <summary>A port not handed out before by this process: the system may offer a just-released port again.</summary>
     public static int Next()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        while (true)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            lock (Given)
+            {
+                if (Given.Add(port)) return port;
+            }
+        }
     }
 }
