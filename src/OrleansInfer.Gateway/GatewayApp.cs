@@ -40,7 +40,7 @@ public static class GatewayApp
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton<GatewayState>();
-        builder.Services.AddSingleton<Status.RecentRequests>();
+        builder.Services.AddSingleton<StatusPage.RecentRequests>();
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, options.MaxRequestBodyBytes));
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks(o => o.Services.Map("", _ => true)).AddCheck<ReadinessHealthCheck>("ready");

@@ -1,4 +1,4 @@
-namespace OrleansInfer.Gateway.Status;
+namespace OrleansInfer.Gateway.StatusPage;
 
 /// <summary>A finished request as the status page lists it (times in seconds; null where it never produced a token).</summary>
 public sealed record RequestRecord(
