@@ -48,8 +48,6 @@ public sealed class FakeCluster : IInferenceCluster
 
     public Task<IReadOnlyList<WorkerLoad>> GetWorkersAsync(string? model, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<WorkerLoad>>([]);
 
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
-
     /// <summary>A gateway in front of this fake on free loopback ports.</summary>
     public async Task<(WebApplication App, HttpClient Http)> StartGatewayAsync()
     {
