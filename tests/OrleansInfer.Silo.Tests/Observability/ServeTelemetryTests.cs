@@ -52,7 +52,8 @@ public sealed class ServeTelemetryTests(ServeTelemetryFixture serve) : IClassFix
     {
         await serve.Prometheus.WaitForTargetsUpAsync(Deadline);
         var (key, device) = serve.Worker;
-        var usage = Assert.Single(await serve.Prometheus.WaitForAsync($"orleansinfer_kv_cache_usage_ratio{{model=\"{Model}\"}}",
+        // OpenTelemetry's Prometheus exporter 1.20.1-beta.1 renders orleansinfer.kv_cache.usage (unit 1) with no unit suffix.
+        var usage = Assert.Single(await serve.Prometheus.WaitForAsync($"orleansinfer_kv_cache_usage{{model=\"{Model}\"}}",
             Deadline, "the KV cache usage of the worker", namePrefix: "orleansinfer"));
         Assert.Equal((key, WorkerKeys.Parse(key).Silo, device), (usage.Labels["worker"], usage.Labels["silo"], usage.Labels["device"]));
         Assert.InRange(usage.Value, 0, 1);

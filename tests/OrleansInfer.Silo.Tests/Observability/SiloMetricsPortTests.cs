@@ -31,7 +31,7 @@ public sealed class SiloMetricsPortTests
         await prometheus.WaitForTargetsUpAsync(Deadline);
         var engine = await prometheus.WaitForAsync($"{{__name__=~\"orleansinfer_.+\",worker=\"{key}\"}}", Deadline,
             $"orleansinfer_ series labelled with the silo's worker {key}", namePrefix: "orleansinfer");
-        Assert.Contains(engine, s => s.Name == "orleansinfer_kv_cache_usage_ratio");
+        Assert.Contains(engine, s => s.Name == "orleansinfer_kv_cache_usage");
         Assert.All(engine, s => Assert.Equal(("stories260K", WorkerKeys.Parse(key).Silo), (s.Labels["model"], s.Labels["silo"])));
 
         silo.Signal(Terminate);
