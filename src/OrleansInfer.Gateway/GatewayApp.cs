@@ -4,6 +4,7 @@ using OrleansInfer.Gateway.Grpc;
 using OrleansInfer.Gateway.Inference;
 using OrleansInfer.Gateway.OpenAi;
 using OrleansInfer.Gateway.Security;
+using OrleansInfer.Gateway.StatusPage;
 
 namespace OrleansInfer.Gateway;
 
@@ -41,6 +42,7 @@ public static class GatewayApp
         builder.Services.AddSingleton(keys);
         builder.Services.AddSingleton<GatewayState>();
         builder.Services.AddSingleton<StatusPage.RecentRequests>();
+        builder.Services.AddStatusPage();
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, options.MaxRequestBodyBytes));
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks(o => o.Services.Map("", _ => true)).AddCheck<ReadinessHealthCheck>("ready");
@@ -55,6 +57,8 @@ public static class GatewayApp
         if (options.CorsOrigins.Count > 0) app.UseCors();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.MapStatus();
+        app.MapStatusPage();
+        app.MapOrleansDashboardWhenPresent();
         app.MapOpenAi();
         app.MapInferenceGrpc();
         app.MapGrpcReflectionService();

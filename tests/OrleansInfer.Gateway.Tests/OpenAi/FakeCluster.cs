@@ -46,14 +46,22 @@ public sealed class FakeCluster : IInferenceCluster
         return Generate(request, cancellationToken);
     }
 
-    public Task<IReadOnlyList<WorkerLoad>> GetWorkersAsync(string? model, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<WorkerLoad>>([]);
+    /// <summary>What GetWorkersAsync answers (none by default).</summary>
+    public IReadOnlyList<WorkerLoad> Workers { get; set; } = [];
+
+    /// <summary>When set, GetWorkersAsync throws it (a cluster that cannot be read).</summary>
+    public Exception? WorkersError { get; set; }
+
+    public Task<IReadOnlyList<WorkerLoad>> GetWorkersAsync(string? model, CancellationToken cancellationToken) =>
+        WorkersError is { } error ? Task.FromException<IReadOnlyList<WorkerLoad>>(error) : Task.FromResult(Workers);
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
     /// <summary>A gateway in front of this fake on free loopback ports.</summary>
-    public async Task<(WebApplication App, HttpClient Http)> StartGatewayAsync()
+    public async Task<(WebApplication App, HttpClient Http)> StartGatewayAsync(Action<GatewayOptions>? configure = null)
     {
         var options = new GatewayOptions { Port = FreePorts.Next(), GrpcPort = FreePorts.Next() };
+        configure?.Invoke(options);
         var app = GatewayApp.Build(options, this);
         await app.StartAsync();
         return (app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{options.Port}") });
