@@ -37,8 +37,16 @@ public sealed record ClusterEndpoint(string? Redis, IReadOnlyList<int> LocalGate
         throw new FormatException($"'{text}' is not a cluster address (localhost, localhost:PORT[,PORT...] or redis://HOST:PORT[/CLUSTER_ID])");
     }
 
-    /// <summary>A started Orleans client host connected to the cluster; its <see cref="GatewayWatch"/> is a service of the host.</summary>
-    public async Task<IHost> ConnectAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A started Orleans client host connected to the cluster; its <see cref="GatewayWatch"/> is a service of the host.
+    /// The client propagates the caller's activity (trace context) into grain calls.
+    /// </summary>
+    public Task<IHost> ConnectAsync(CancellationToken cancellationToken = default) => ConnectAsync(null, cancellationToken);
+
+    /// <summary>As <see cref="ConnectAsync(CancellationToken)"/>, with more client configuration.</summary>
+    /// <param name="configure">Applied last (the gateway adds the Orleans Dashboard's services); null adds nothing.</param>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    public async Task<IHost> ConnectAsync(Action<IClientBuilder>? configure, CancellationToken cancellationToken = default)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         builder.Logging.ClearProviders();
@@ -54,9 +62,11 @@ public sealed record ClusterEndpoint(string? Redis, IReadOnlyList<int> LocalGate
                 o.ServiceId = ServiceId;
             });
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = GatewayListRefresh);
+            client.AddActivityPropagation();
             client.AddGatewayCountChangedHandler((_, e) => watch.OnGatewayCountChanged(e.NumberOfConnectedGateways, e.PreviousNumberOfConnectedGateways));
             if (Redis is not null) client.UseRedisClustering(Redis);
             else client.UseStaticClustering(LocalGatewayPorts.Select(p => new IPEndPoint(IPAddress.Loopback, p)).ToArray());
+            configure?.Invoke(client);
         });
         var host = builder.Build();
         try

@@ -5,11 +5,14 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Runtime;
 using OrleansInfer.Engine.Core;
 using OrleansInfer.Grains.Placement;
 using OrleansInfer.Grains.Routing;
 using OrleansInfer.Grains.Workers;
+using OrleansInfer.Silo.Http;
+using OrleansInfer.Silo.Telemetry;
 
 namespace OrleansInfer.Silo;
 
@@ -32,11 +35,26 @@ public static class OrleansInferSilo
         return options.Validate();
     }
 
-    /// <summary>The host of one silo. Start it, await <see cref="SiloReady.Workers"/>, then wait for shutdown.</summary>
-    public static IHost Build(SiloOptions options, RunnerFactory? runnerFactory = null, Action<ILoggingBuilder>? logging = null)
+    /// <summary>
+    /// The host of one silo. Start it, await <see cref="SiloReady.Workers"/>, then wait for shutdown. With an HTTP port,
+    /// start its <see cref="SiloHttpEndpoint"/> first to have the probes answer while the model loads.
+    /// </summary>
+    /// <param name="options">The silo's settings.</param>
+    /// <param name="runnerFactory">Builds the runners (tests); null discovers this machine's accelerators.</param>
+    /// <param name="logging">Replaces the default logging (warnings to stderr).</param>
+    /// <param name="configuration">
+    /// Replaces the host's configuration (environment variables and appsettings.json), which is where the OTEL_*
+    /// variables are read: tests inject them here without touching the process environment.
+    /// </param>
+    public static IHost Build(SiloOptions options, RunnerFactory? runnerFactory = null, Action<ILoggingBuilder>? logging = null, IConfiguration? configuration = null)
     {
         options.Validate();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
+        if (configuration is not null)
+        {
+            builder.Configuration.Sources.Clear();
+            builder.Configuration.AddConfiguration(configuration);
+        }
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
         else
@@ -49,6 +67,8 @@ public static class OrleansInferSilo
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(15));
         AddServices(builder.Services, options, runnerFactory);
+        SiloTelemetry.Add(builder.Services, options, TelemetrySettings.From(builder.Configuration));
+        SiloHttpEndpoint.Add(builder.Services, options);
         builder.UseOrleans(silo => ConfigureSilo(silo, options));
         return builder.Build();
     }
@@ -59,21 +79,35 @@ public static class OrleansInferSilo
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new RouterOptions { Policy = options.RoutingPolicy, PlacementWait = options.PlacementWait });
-        services.AddSingleton(sp => new WorkerEngines(options, runnerFactory, sp.GetService<ILogger<WorkerEngines>>(), sp.GetService<ILogger<LlmEngine>>()));
+        services.AddSingleton(sp =>
+        {
+            var engines = new WorkerEngines(options, runnerFactory, sp.GetService<ILogger<WorkerEngines>>(), sp.GetService<ILogger<LlmEngine>>());
+            // The probes see the engines from now on (they never resolve them: that would load the model on a request thread).
+            sp.GetRequiredService<SiloReadiness>().EnginesLoaded(engines);
+            return engines;
+        });
         services.AddSingleton<IWorkerEngines>(sp => sp.GetRequiredService<WorkerEngines>());
         services.AddSingleton<SiloReady>();
+        services.AddSingleton<SiloReadiness>();
         services.AddSingleton<LocalWorkers>();
     }
 
-    /// <summary>Placement, the worker lifecycle and clustering.</summary>
+    /// <summary>
+    /// Placement, the worker lifecycle, activity propagation (one trace across grain calls), and for hosted silos
+    /// (<paramref name="configureClustering"/>) the Orleans Dashboard's grains and clustering.
+    /// </summary>
     public static void ConfigureSilo(ISiloBuilder silo, SiloOptions options, bool configureClustering = true)
     {
+        silo.AddActivityPropagation();
         silo.AddPlacementDirector<WorkerPlacementStrategy, WorkerPlacementDirector>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkerLifecycle>();
 #pragma warning disable ORLEANSEXP003
         silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
         if (!configureClustering) return;
+
+        // The dashboard's grains and profiler; it opens no port of its own: a gateway hosts its pages (/dashboard).
+        silo.AddDashboard();
 
         // A silo the cluster declared dead says so and exits (its supervisor restarts it under a new generation).
         silo.Services.AddSingleton<IFatalErrorHandler, DeclaredDeadHandler>();

@@ -91,6 +91,24 @@ public sealed record SiloOptions
     /// <summary>Consecutive failed engine steps after which a worker reports itself unhealthy and gets no placements.</summary>
     public int MaxConsecutiveFailures { get; set; } = 3;
 
+    /// <summary>
+    /// The silo's HTTP port for probes and metrics (`/health`, `/ready`, `/metrics`, `/status`); null (default) = none.
+    /// It listens before the model loads and until the host has stopped.
+    /// </summary>
+    public int? HttpPort { get; set; }
+
+    /// <summary>
+    /// The address the HTTP port binds: an IP address or "localhost" (default 127.0.0.1; the Kubernetes manifests set
+    /// 0.0.0.0 through OrleansInfer__HttpHost so the kubelet and Prometheus reach it).
+    /// </summary>
+    public string HttpHost { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Whether this silo's host exports telemetry itself (Prometheus at /metrics, OTLP when the OTEL_* variables ask).
+    /// `serve` turns it off: the gateway's provider in the same process exports everything.
+    /// </summary>
+    public bool ExportTelemetry { get; set; } = true;
+
     public string ResolvedModelId => ModelId ?? System.IO.Path.GetFileNameWithoutExtension(Model ?? "model");
 
     /// <summary>Throws <see cref="SiloConfigurationException"/> naming the setting at fault.</summary>
@@ -125,6 +143,8 @@ public sealed record SiloOptions
         Require(Grains.Routing.PlacementPolicies.Names.Contains(RoutingPolicy), nameof(RoutingPolicy), $"must be one of {string.Join(", ", Grains.Routing.PlacementPolicies.Names)}, got '{RoutingPolicy}'");
         Require(PlacementWait >= TimeSpan.Zero, nameof(PlacementWait), $"must not be negative, got {PlacementWait}");
         Require(MaxConsecutiveFailures >= 1, nameof(MaxConsecutiveFailures), $"must be at least 1, got {MaxConsecutiveFailures}");
+        Require(HttpPort is null or (> 0 and < 65536) && HttpPort != SiloPort && HttpPort != GatewayPort, nameof(HttpPort), $"must be a TCP port other than the silo and gateway ports, got {HttpPort}");
+        Require(HttpHost == "localhost" || System.Net.IPAddress.TryParse(HttpHost, out _), nameof(HttpHost), $"must be an IP address or localhost, got '{HttpHost}'");
         Require(!string.IsNullOrWhiteSpace(ClusterId), nameof(ClusterId), "must not be empty");
         Require(!ResolvedModelId.Contains('|'), nameof(ModelId), "must not contain '|'");
         return this;

@@ -3,6 +3,7 @@ using Orleans.Runtime;
 using OrleansInfer.Abstractions;
 using OrleansInfer.Grains.Routing;
 using OrleansInfer.Grains.Workers;
+using OrleansInfer.Silo.Http;
 
 namespace OrleansInfer.Silo;
 
@@ -24,7 +25,7 @@ public sealed class SiloReady
 /// report loop (<see cref="WorkerReportLoop"/>); when the silo stops (SIGTERM, Ctrl+C, pod termination), drains them:
 /// no new requests, waiting ones moved to other workers, running ones finished within the drain timeout or moved.
 /// </summary>
-internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grains, ILocalSiloDetails silo, SiloOptions options, SiloReady ready, ILogger<WorkerLifecycle> logger)
+internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grains, ILocalSiloDetails silo, SiloOptions options, SiloReady ready, SiloReadiness readiness, ILogger<WorkerLifecycle> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private string[] _keys = [];
@@ -58,6 +59,8 @@ internal sealed class WorkerLifecycle(IWorkerEngines engines, IGrainFactory grai
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
+        // /ready says draining from here until the host has stopped.
+        readiness.BeginDraining();
         try
         {
             await DrainAsync(cancellationToken);

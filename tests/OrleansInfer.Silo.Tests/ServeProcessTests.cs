@@ -35,10 +35,16 @@ public sealed class ServeProcessTests
     [Fact]
     public async Task AGatewayProcessFrontsARunningCluster()
     {
-        int siloPort = FreePorts.Next(), siloGateway = FreePorts.Next(), port = FreePorts.Next(), grpc = FreePorts.Next();
+        int siloPort = FreePorts.Next(), siloGateway = FreePorts.Next(), siloHttp = FreePorts.Next(), port = FreePorts.Next(), grpc = FreePorts.Next();
         using var running = new ChildProcess("silo", "silo", "--model", SharedData.Stories260KGguf, "--threads", "1", "--silo-port", $"{siloPort}",
-            "--primary-silo-port", $"{siloPort}", "--gateway-port", $"{siloGateway}", "--model-id", "tiny");
-        await running.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the silo's ready line");
+            "--primary-silo-port", $"{siloPort}", "--gateway-port", $"{siloGateway}", "--model-id", "tiny", "--http-port", $"{siloHttp}");
+        var siloReady = await running.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the silo's ready line");
+        Assert.EndsWith($"Localhost clustering, http port {siloHttp}", siloReady);
+        using (var probes = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{siloHttp}") })
+        {
+            Assert.Equal("""{"status":"ready"}""", await probes.GetStringAsync("/ready"));
+            Assert.Contains("service_name=\"orleans-infer-silo\"", await probes.GetStringAsync("/metrics"));
+        }
 
         using var gateway = new ChildProcess("gateway", "gateway", "--cluster", $"localhost:{siloGateway}", "--port", $"{port}", "--grpc-port", $"{grpc}", "--api-key", "k1");
         await gateway.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the gateway's ready line");

@@ -13,12 +13,25 @@ public sealed class SiloOptionsTests
     public void ConfigurationIsReadAndFlagsWin()
     {
         var options = OrleansInferSilo.LoadOptions(
-            Config(("OrleansInfer:Model", SharedData.Stories260KGguf), ("OrleansInfer:SiloPort", "12000"), ("OrleansInfer:GatewayPort", "31000"), ("OrleansInfer:Clustering", "Redis"), ("OrleansInfer:Redis", "db:6379")),
+            Config(("OrleansInfer:Model", SharedData.Stories260KGguf), ("OrleansInfer:SiloPort", "12000"), ("OrleansInfer:GatewayPort", "31000"), ("OrleansInfer:Clustering", "Redis"), ("OrleansInfer:Redis", "db:6379"),
+                ("OrleansInfer:HttpPort", "8080"), ("OrleansInfer:HttpHost", "0.0.0.0"), ("OrleansInfer:ExportTelemetry", "false")),
             o => o.GatewayPort = 32000);
         Assert.Equal(12000, options.SiloPort);
+        Assert.Equal(8080, options.HttpPort);
+        Assert.Equal("0.0.0.0", options.HttpHost);
+        Assert.False(options.ExportTelemetry);
         Assert.Equal(32000, options.GatewayPort);
         Assert.Equal(ClusteringKind.Redis, options.Clustering);
         Assert.Equal("stories260K", options.ResolvedModelId);
+    }
+
+    [Fact]
+    public void TheHttpPortIsOffAndTelemetryOnByDefault()
+    {
+        var options = OrleansInferSilo.LoadOptions(Config(("OrleansInfer:Model", SharedData.Stories260KGguf)));
+        Assert.Null(options.HttpPort);
+        Assert.Equal("127.0.0.1", options.HttpHost);
+        Assert.True(options.ExportTelemetry);
     }
 
     [Theory]
@@ -31,6 +44,9 @@ public sealed class SiloOptionsTests
     [InlineData("OrleansInfer:RoutingPolicy", "OrleansInfer:RoutingPolicy", "random")]
     [InlineData("OrleansInfer:PlacementWait", "OrleansInfer:PlacementWait", "-00:00:01")]
     [InlineData("OrleansInfer:MaxConsecutiveFailures", "OrleansInfer:MaxConsecutiveFailures", "0")]
+    [InlineData("OrleansInfer:HttpPort", "OrleansInfer:HttpPort", "70000")]
+    [InlineData("OrleansInfer:HttpPort", "OrleansInfer:HttpPort", "11111")]
+    [InlineData("OrleansInfer:HttpHost", "OrleansInfer:HttpHost", "pod.example")]
     public void InvalidSettingsFailNamingTheSetting(string named, string key, string value)
     {
         var pairs = new List<(string, string)>();
@@ -70,6 +86,8 @@ public sealed class SiloOptionsTests
     [Theory]
     [InlineData("OrleansInfer:Model", "silo", "--model", "/no/such/model.gguf")]
     [InlineData("OrleansInfer:Redis", "silo", "--model", "MODEL", "--clustering", "redis")]
+    [InlineData("OrleansInfer:HttpPort must be a TCP port other than the silo and gateway ports, got 30000", "silo", "--model", "MODEL", "--http-port", "30000")]
+    [InlineData("OrleansInfer:HttpHost must be an IP address or localhost, got 'any'", "silo", "--model", "MODEL", "--http-port", "8080", "--http-host", "any")]
     public async Task TheSiloCommandFailsFastWithTheSettingsName(string named, params string[] args)
     {
         args = args.Select(a => a == "MODEL" ? SharedData.Stories260KGguf : a).ToArray();

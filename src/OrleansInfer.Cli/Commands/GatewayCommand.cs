@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using OrleansInfer.Cli.Infrastructure;
+using Orleans.Dashboard;
 using OrleansInfer.Client;
 
 namespace OrleansInfer.Cli.Commands;
@@ -33,7 +34,8 @@ internal static class GatewayCommand
                     ?? throw new CliException("--cluster kubernetes needs the membership Redis: --redis HOST:PORT or OrleansInfer__Redis");
                 address = $"redis://{redisAddress}";
             }
-            await using var connection = await ClusterConnection.OpenAsync(address, null, error, ct);
+            // The Orleans Dashboard's client services, so this process can host its pages.
+            await using var connection = await ClusterConnection.OpenAsync(address, null, error, ct, client => client.AddDashboard());
             await GatewayRunner.RunAsync(connection.Grains, connection.Streams, options, $"gateway (cluster {address})", output, ct);
             return ExitCodes.Ok;
         });

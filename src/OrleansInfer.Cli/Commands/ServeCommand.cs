@@ -36,6 +36,9 @@ internal static class ServeCommand
                     o.Clustering = ClusteringKind.Localhost;
                     o.SiloPort = o.PrimarySiloPort = FreePorts.Next();
                     o.GatewayPort = FreePorts.Next();
+                    // The gateway's port serves the probes and /metrics, and its telemetry exports the whole process.
+                    o.HttpPort = null;
+                    o.ExportTelemetry = false;
                 });
             }
             catch (SiloConfigurationException e)

@@ -11,7 +11,8 @@ namespace OrleansInfer.Cli.Commands;
 /// `silo`: runs one silo of the cluster serving a model. Settings come from appsettings.json and OrleansInfer__*
 /// environment variables, then the flags given; a bad setting stops the start with a message naming it. Prints a
 /// line containing "ready" once its workers accept work; SIGTERM or Ctrl+C drains it. `--backend ilgpu` with a CUDA
-/// driver that fails to initialise exits 1 with one line naming the driver's error.
+/// driver that fails to initialise exits 1 with one line naming the driver's error. `--http-port` opens the probes and
+/// /metrics before the model loads (/ready says loading until the workers are registered, draining during the drain).
 /// </summary>
 internal static class SiloCommand
 {
@@ -30,9 +31,11 @@ internal static class SiloCommand
         var drain = new Option<double?>("--drain-timeout") { Description = "Seconds a stopping silo lets running requests finish before moving them" };
         var stepDelay = new Option<int?>("--step-delay-ms") { Description = "Slow every engine step by this many ms (failover drills, demos)" };
         var policy = new Option<string?>("--routing-policy") { Description = "Placement policy of the routers: kv-aware (default), least-loaded, round-robin, prefix-aware" };
+        var httpPort = new Option<int?>("--http-port") { Description = "HTTP port for /health, /ready, /metrics and /status (default: none)" };
+        var httpHost = new Option<string?>("--http-host") { Description = "Address the HTTP port binds (default 127.0.0.1; 0.0.0.0 in a pod)" };
         var command = new Command(Name, "Run a silo of the OrleansInfer cluster");
         engine.AddTo(command);
-        foreach (var o in new Option[] { clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay, policy })
+        foreach (var o in new Option[] { clustering, redis, siloPort, gatewayPort, primary, clusterId, drain, stepDelay, policy, httpPort, httpHost })
             command.Options.Add(o);
 
         command.SetAction(async (r, ct) =>
@@ -53,6 +56,8 @@ internal static class SiloCommand
                     if (r.GetValue(drain) is { } d) o.DrainTimeout = TimeSpan.FromSeconds(d);
                     if (r.GetValue(stepDelay) is { } sd) o.StepDelayMs = sd;
                     if (r.GetValue(policy) is { } rp) o.RoutingPolicy = rp;
+                    if (r.GetValue(httpPort) is { } hp) o.HttpPort = hp;
+                    if (r.GetValue(httpHost) is { } hh) o.HttpHost = hh;
                 });
             }
             catch (SiloConfigurationException e)
@@ -61,11 +66,13 @@ internal static class SiloCommand
             }
 
             using var host = OrleansInferSilo.Build(options);
+            // The probes answer (503 loading) while the model loads.
+            await SiloEngineSettings.StartHttpAsync(host, options, ct);
             SiloEngineSettings.LoadEngines(host);
             await host.StartAsync(ct);
             var ready = host.Services.GetService(typeof(SiloReady)) as SiloReady ?? throw new InvalidOperationException("the silo host has no readiness signal");
             var keys = await ready.Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);
-            output.WriteLine($"orleans-infer silo ready: model '{options.ResolvedModelId}', {keys.Length} worker(s), silo port {options.SiloPort}, gateway port {options.GatewayPort}, {options.Clustering} clustering");
+            output.WriteLine($"orleans-infer silo ready: model '{options.ResolvedModelId}', {keys.Length} worker(s), silo port {options.SiloPort}, gateway port {options.GatewayPort}, {options.Clustering} clustering{(options.HttpPort is { } p ? $", http port {p}" : "")}");
             foreach (var k in keys) output.WriteLine($"  worker {k}");
             output.Flush();
             await host.WaitForShutdownAsync(CancellationToken.None);

@@ -21,7 +21,15 @@ internal sealed class ClusterConnection(IHost host, IGrainFactory grains, Cluste
     /// <summary>The in-process silo's engines; null for a remote cluster.</summary>
     public WorkerEngines? Engines { get; } = engines;
 
-    public static async Task<ClusterConnection> OpenAsync(string cluster, SiloOptions? inProcess, TextWriter error, CancellationToken ct)
+    /// <summary>The services of the client host (or of the in-process silo): the Orleans Dashboard's, for a gateway to host it.</summary>
+    public IServiceProvider Services => host.Services;
+
+    /// <param name="cluster">"in-process" or a cluster address (<see cref="ClusterEndpoint.Parse"/>).</param>
+    /// <param name="inProcess">The in-process silo's options.</param>
+    /// <param name="error">Where the in-process start is announced.</param>
+    /// <param name="ct">Cancels the start or the connection.</param>
+    /// <param name="configureClient">More configuration of a remote cluster's client (the gateway adds the dashboard's services); the in-process silo has them.</param>
+    public static async Task<ClusterConnection> OpenAsync(string cluster, SiloOptions? inProcess, TextWriter error, CancellationToken ct, Action<IClientBuilder>? configureClient = null)
     {
         if (cluster == InProcess)
         {
@@ -45,7 +53,7 @@ internal sealed class ClusterConnection(IHost host, IGrainFactory grains, Cluste
         }
         try
         {
-            var client = await endpoint.ConnectAsync(ct);
+            var client = await endpoint.ConnectAsync(configureClient, ct);
             return new ClusterConnection(client, ClusterEndpoint.Client(client), ClusterEndpoint.Streams(client), null);
         }
         catch (Exception e) when (e is not OperationCanceledException)

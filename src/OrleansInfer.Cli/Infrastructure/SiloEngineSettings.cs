@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Silo;
+using OrleansInfer.Silo.Http;
 
 namespace OrleansInfer.Cli.Infrastructure;
 
@@ -44,6 +45,19 @@ internal sealed class SiloEngineSettings
         if (r.GetValue(BlockSize) is { } bs) o.BlockSize = bs;
         if (r.GetValue(Batched) is { } mb) o.MaxNumBatchedTokens = mb;
         if (r.GetValue(Seqs) is { } ms) o.MaxNumSeqs = ms;
+    }
+
+    /// <summary>Opens the silo's HTTP port (when it has one) before the model loads: a port in use is one line, exit code 1.</summary>
+    public static async Task StartHttpAsync(Microsoft.Extensions.Hosting.IHost host, SiloOptions options, CancellationToken ct)
+    {
+        try
+        {
+            await host.Services.GetRequiredService<SiloHttpEndpoint>().EnsureStartedAsync(ct);
+        }
+        catch (IOException e)
+        {
+            throw new CliException($"cannot listen on {options.HttpHost}:{options.HttpPort}: {e.Message.Split('\n')[0]}", ExitCodes.Failure);
+        }
     }
 
     /// <summary>Builds the model and engines before Orleans starts: a backend that cannot start is one line, not a host error log.</summary>
