@@ -5,6 +5,7 @@ using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Engine.Core;
 using OrleansInfer.Engine.Runner;
 using OrleansInfer.Engine.Scheduling;
+using OrleansInfer.Engine.Telemetry;
 using OrleansInfer.Grains.Workers;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tokenization;
@@ -55,6 +56,8 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
                 {
                     Scheduler = new SchedulerOptions { MaxNumBatchedTokens = options.MaxNumBatchedTokens, MaxNumSeqs = options.MaxNumSeqs, MaxWaitingRequests = options.MaxWaitingRequests },
                     MaxConsecutiveFailures = options.MaxConsecutiveFailures,
+                    // Worker and silo labels join when the worker grain first activates (LocalWorkers): the silo address is not known here.
+                    TelemetryLabels = new TelemetryLabels { Model = ModelId, Device = runner.DeviceName },
                 }, engineLogger));
             }
             Devices = Enumerable.Range(0, _engines.Count).ToArray();

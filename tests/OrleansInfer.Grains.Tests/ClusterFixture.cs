@@ -44,7 +44,13 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSiloHost((silo, host) => OrleansInferSilo.AddServices(host.Services, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout, placementWait), runners?.Invoke(silo.SiloName)));
-        builder.ConfigureSilo((silo, siloBuilder) => OrleansInferSilo.ConfigureSilo(siloBuilder, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout, placementWait), configureClustering: false));
+        builder.ConfigureSilo((silo, siloBuilder) =>
+        {
+            OrleansInferSilo.ConfigureSilo(siloBuilder, OptionsFor(silo.SiloName, stepDelayMs, drainTimeout, placementWait), configureClustering: false);
+            // One trace from the client through router and worker grains to the engine (the real hosts do the same).
+            siloBuilder.AddActivityPropagation();
+        });
+        builder.ConfigureClient(client => client.AddActivityPropagation());
         return builder.Build();
     }
 

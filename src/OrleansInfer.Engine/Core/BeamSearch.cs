@@ -123,6 +123,7 @@ internal sealed class BeamSearch
         }
         s.CumulativeLogprob = c.Parent.CumulativeLogprob + c.Logprob;
         s.Append(c.Token);
+        s.Request.Timeline.GeneratedTokens++;
     }
 
     /// <summary>Keeps the best W finished hypotheses.</summary>

@@ -7,6 +7,7 @@ using OrleansInfer.Engine.KvCache;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Runner;
 using OrleansInfer.Engine.Scheduling;
+using OrleansInfer.Engine.Telemetry;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tokenization;
 
@@ -43,6 +44,8 @@ internal sealed class EngineCore
         MaxNumSeqs = Math.Min(so.MaxNumSeqs ?? runner.MaxBatchSequences, runner.MaxBatchSequences);
         Blocks = new BlockManager(runner.KvCache.BlockCount, runner.KvCache.BlockSize, so.EnablePrefixCaching);
         _scheduler = new Scheduler(Blocks, so.Policy, MaxNumBatchedTokens, MaxNumSeqs);
+        Telemetry = new EngineTelemetry(options.TelemetryLabels with { Device = options.TelemetryLabels.Device ?? runner.DeviceName }, Blocks.PrefixCaching);
+        _scheduler.Preempted = Telemetry.Preempted;
         _logits = new StepLogits(MaxNumSeqs, Config.VocabSize);
         _sequences = new SequencePool(Blocks, options.DefaultSeed);
         _outputs = new OutputProcessor(tokenizer, _scheduler, Config.ContextLength);
@@ -57,6 +60,9 @@ internal sealed class EngineCore
 
     public Scheduler Scheduler => _scheduler;
 
+    /// <summary>The engine's metrics and request spans (its gauges start once the engine observes its snapshots).</summary>
+    public EngineTelemetry Telemetry { get; }
+
     public int MaxNumBatchedTokens { get; }
 
     public int MaxNumSeqs { get; }
@@ -67,7 +73,12 @@ internal sealed class EngineCore
     public bool HasRequests => _scheduler.HasRequests;
 
     /// <summary>Creates the engine-side request (callable from any thread; the request is not queued yet).</summary>
-    public RequestState CreateRequest(long id, GenerationRequest request, long arrival) => _requests.Create(id, request, arrival);
+    public RequestState CreateRequest(long id, GenerationRequest request, long arrival)
+    {
+        var r = _requests.Create(id, request, arrival);
+        r.Telemetry = Telemetry;
+        return r;
+    }
 
     public void Enqueue(RequestState request) => _scheduler.Add(request);
 
@@ -102,6 +113,7 @@ internal sealed class EngineCore
             // A request's sequences are scheduled next to each other.
             if (_stepRequests.Count == 0 || _stepRequests[^1] != s.Request) _stepRequests.Add(s.Request);
         }
+        Telemetry.Scheduled(_stepRequests);
 
         Execute();
         var fault = Postprocess(scheduled);
@@ -149,12 +161,15 @@ internal sealed class EngineCore
         }
 
         EngineFaultException? first = null;
+        var now = Stopwatch.GetTimestamp();
         foreach (var r in _stepRequests)
         {
             if (r.Aborted) continue;
             try
             {
+                var generated = r.Timeline.GeneratedTokens;
                 _sampling.Process(r);
+                Telemetry.Sampled(r, generated, now);
                 if (r.IsFinished) _outputs.FinishRequest(r);
             }
             catch (Exception e)

@@ -1,4 +1,5 @@
 using OrleansInfer.Engine.Scheduling;
+using OrleansInfer.Engine.Telemetry;
 
 namespace OrleansInfer.Engine.Core;
 
@@ -12,6 +13,9 @@ public sealed record EngineOptions
 
     /// <summary>Failed steps in a row after which the engine reports itself unhealthy (<see cref="LlmEngine.Health"/>).</summary>
     public int MaxConsecutiveFailures { get; init; } = 3;
+
+    /// <summary>The labels of the engine's metrics and spans (model, worker, silo; the device defaults to the runner's).</summary>
+    public TelemetryLabels TelemetryLabels { get; init; } = new();
 
     public void Validate()
     {

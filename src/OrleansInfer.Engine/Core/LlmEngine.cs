@@ -4,6 +4,7 @@ using OrleansInfer.Engine.Generation;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Runner;
 using OrleansInfer.Engine.Scheduling;
+using OrleansInfer.Engine.Telemetry;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tokenization;
 
@@ -48,6 +49,7 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
         _validator = new RequestValidator(runner, _core.MaxNumSeqs, _core.MaxNumBatchedTokens);
         _health = new HealthMonitor(options.MaxConsecutiveFailures);
         _publisher = new LoadPublisher(_core, runner.KvCache.BytesPerBlock, _health) { Published = SettleEnded };
+        _core.Telemetry.Observe(_publisher);
         _loop = new StepLoop(_core, _publisher, _health, logger, stats => StepCompleted?.Invoke(stats));
         _loop.Start();
     }
@@ -78,6 +80,16 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
     public EngineStepStats? LastStep => _loop.LastStep;
 
     public long TotalPreemptions => _core.Scheduler.TotalPreemptions;
+
+    /// <summary>
+    /// The labels of the engine's metrics and spans (meter and source <see cref="EngineTelemetryNames.SourceName"/>). A host
+    /// that learns the worker's identity after building the engine sets them then; a null device means the runner's.
+    /// </summary>
+    public TelemetryLabels TelemetryLabels
+    {
+        get => _core.Telemetry.Labels;
+        set => _core.Telemetry.Labels = value with { Device = value.Device ?? DeviceName };
+    }
 
     /// <summary>Raised on the engine thread after every successful step; handlers must be quick.</summary>
     public event Action<EngineStepStats>? StepCompleted;
@@ -123,13 +135,16 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
         }
         state.QueuedTokens = tokens;
         state.Completed = Ended;
+        _core.Telemetry.Submitted(state);
         _idle.Begin();
         if (!_loop.TryEnqueue(state))
         {
             // The engine stopped after the check above: nothing will serve the request.
             _idle.End();
             _bounds.Release(tokens);
-            throw ShuttingDown();
+            var refused = ShuttingDown();
+            EngineTelemetry.Discard(state, refused);
+            throw refused;
         }
         return new RequestStream(this, state);
     }
@@ -177,6 +192,7 @@ public sealed class LlmEngine : IAsyncDisposable, IDisposable
     {
         await _loop.StopAsync().ConfigureAwait(false);
         SettleEnded(); // the loop has ended: nothing else touches the count
+        _core.Telemetry.Dispose(); // its gauges stop reporting this engine
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -22,6 +22,7 @@ internal sealed class OutputProcessor(Tokenizer tokenizer, Scheduler scheduler, 
     public void Accept(Sequence s, int token, TokenLogprobs? logprob)
     {
         s.Append(token);
+        s.Request.Timeline.GeneratedTokens++;
         if (logprob is not null) s.Logprobs?.Add(logprob);
         var (delta, finish) = Detokenize(s, token);
         s.Finish = finish;

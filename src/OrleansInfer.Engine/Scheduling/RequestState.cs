@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using OrleansInfer.Engine.Generation;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Engine.Sampling;
+using OrleansInfer.Engine.Telemetry;
 
 namespace OrleansInfer.Engine.Scheduling;
 
@@ -94,6 +95,12 @@ internal sealed class RequestState
     /// <summary>Called once, when the stream ends, however it ends.</summary>
     public Action<RequestState>? Completed { get; set; }
 
+    /// <summary>Its moments, generated tokens and span, for telemetry.</summary>
+    public RequestTimeline Timeline { get; } = new();
+
+    /// <summary>The engine's telemetry, told when the request ends; null records nothing.</summary>
+    public EngineTelemetry? Telemetry { get; set; }
+
     /// <summary>Marks the request as admitted; true the first time only (it then leaves the queue bounds).</summary>
     public bool LeaveQueue()
     {
@@ -110,6 +117,7 @@ internal sealed class RequestState
         IsCompleted = true;
         Output.Writer.TryComplete(error);
         Completed?.Invoke(this);
+        Telemetry?.Ended(this, error);
     }
 }
 

@@ -50,6 +50,9 @@ internal sealed class Scheduler
     /// <summary>Called when a request is admitted for the first time (it leaves the bounded queue).</summary>
     public Action<RequestState>? Admitted { get; set; }
 
+    /// <summary>Called when a running request is preempted (telemetry).</summary>
+    public Action<RequestState>? Preempted { get; set; }
+
     /// <summary>Queues a new or preempted request for admission.</summary>
     public void Add(RequestState request)
     {
@@ -178,6 +181,7 @@ internal sealed class Scheduler
         Add(request);
         StepPreemptions++;
         TotalPreemptions++;
+        Preempted?.Invoke(request);
     }
 
     /// <summary>

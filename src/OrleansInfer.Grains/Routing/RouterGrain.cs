@@ -3,6 +3,7 @@ using Orleans.Concurrency;
 using Orleans.Runtime;
 using OrleansInfer.Abstractions;
 using OrleansInfer.Grains.Catalog;
+using OrleansInfer.Grains.Telemetry;
 using OrleansInfer.Grains.Workers;
 
 namespace OrleansInfer.Grains.Routing;
@@ -28,6 +29,9 @@ public sealed class RouterGrain(IClusterMembershipService membership, ILocalSilo
 
     private string ModelId => this.GetPrimaryKeyString();
 
+    /// <summary>This silo's address: the <c>silo</c> label of the router's metrics.</summary>
+    private string SiloLabel => field ??= silo.SiloAddress.ToParsableString();
+
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -41,21 +45,34 @@ public sealed class RouterGrain(IClusterMembershipService membership, ILocalSilo
 
     public async Task<PlacementDecision> Place(PlacementRequest request)
     {
-        var candidates = Candidates(request);
-        if (candidates.Count == 0 && _table.Live(Now).Count == 0 && await _table.WaitForLive(1, options.PlacementWait, Now))
-            candidates = Candidates(request);
-        if (candidates.Count == 0)
+        var policy = _policy;
+        using var span = ClusterSpans.StartPlace(ModelId, SiloLabel, policy.Name, request);
+        try
         {
-            var live = _table.Live(Now).Count;
-            throw new ClusterRejectedException(ClusterRejection.NoWorkers, live == 0
-                ? $"no live worker serves model '{ModelId}' (waited {options.PlacementWait.TotalSeconds:0.#} s)"
-                : $"all {live} live worker(s) of model '{ModelId}' are excluded by the request");
-        }
+            var candidates = Candidates(request);
+            if (candidates.Count == 0 && _table.Live(Now).Count == 0 && await _table.WaitForLive(1, options.PlacementWait, Now))
+                candidates = Candidates(request);
+            if (candidates.Count == 0)
+            {
+                var live = _table.Live(Now).Count;
+                throw new ClusterRejectedException(ClusterRejection.NoWorkers, live == 0
+                    ? $"no live worker serves model '{ModelId}' (waited {options.PlacementWait.TotalSeconds:0.#} s)"
+                    : $"all {live} live worker(s) of model '{ModelId}' are excluded by the request");
+            }
 
-        var chosen = PlacementPlanner.Choose(candidates, request, _policy);
-        var ticket = Random.Shared.NextInt64(1, long.MaxValue);
-        chosen.Reserve(ticket, chosen.BlocksNeeded(request), Now);
-        return new PlacementDecision(chosen.Key, ticket);
+            var chosen = PlacementPlanner.Choose(candidates, request, policy);
+            var ticket = Random.Shared.NextInt64(1, long.MaxValue);
+            chosen.Reserve(ticket, chosen.BlocksNeeded(request), Now);
+            ClusterInstruments.Placed(ModelId, SiloLabel, policy.Name);
+            span?.SetTag(ClusterTelemetryNames.WorkerLabel, chosen.Key);
+            return new PlacementDecision(chosen.Key, ticket);
+        }
+        catch (ClusterRejectedException e)
+        {
+            ClusterInstruments.Rejected(ModelId, SiloLabel, e.Reason);
+            ClusterSpans.Fail(span, e);
+            throw;
+        }
     }
 
     private List<WorkerView> Candidates(PlacementRequest request) =>
@@ -97,7 +114,12 @@ public sealed class RouterGrain(IClusterMembershipService membership, ILocalSilo
 
     public Task<bool> WaitForWorkers(int count, TimeSpan timeout) => _table.WaitForLive(count, timeout, Now);
 
-    public Task<int> Rebalance() => Rebalancer.RunAsync(GrainFactory, _table.Live(Now), Now);
+    public async Task<int> Rebalance()
+    {
+        var moved = await Rebalancer.RunAsync(GrainFactory, _table.Live(Now), Now);
+        ClusterInstruments.Rebalanced(ModelId, SiloLabel, moved);
+        return moved;
+    }
 
     private async Task RebalanceQuietly()
     {

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using OrleansInfer.Abstractions;
 using OrleansInfer.Engine;
 using OrleansInfer.Engine.Core;
 using OrleansInfer.Engine.Outputs;
 using OrleansInfer.Grains.Mapping;
+using OrleansInfer.Grains.Telemetry;
 
 namespace OrleansInfer.Grains.Workers;
 
@@ -19,53 +21,79 @@ internal sealed class StreamRelay(WorkerState state, TimeProvider time)
 
     public async IAsyncEnumerable<TokenChunk> Run(GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (state.Draining) throw new ClusterRejectedException(ClusterRejection.NoCapacity, $"worker {state.Key} is draining");
-        state.Tickets.Add(request.PlacementTicket, time.GetUtcNow().UtcDateTime);
-        var active = new ActiveRequest(request, Submit(request));
-        state.Requests.Add(active);
-
-        var chunks = active.Stream.GetAsyncEnumerator(cancellationToken);
+        var resumed = request.Resumed.Length > 0;
+        if (resumed) ClusterInstruments.Resumed(state);
+        var caller = Activity.Current;
+        var span = ClusterSpans.StartGenerate(state, request, resumed);
         try
         {
-            while (true)
+            ActiveRequest active;
+            try
             {
-                var next = chunks.MoveNextAsync().AsTask();
-                while (!await CompletesWithin(next, HeartbeatPeriod, cancellationToken)) yield return new TokenChunk { Worker = state.Key };
+                if (state.Draining) throw new ClusterRejectedException(ClusterRejection.NoCapacity, $"worker {state.Key} is draining");
+                state.Tickets.Add(request.PlacementTicket, time.GetUtcNow().UtcDateTime);
+                // Submitted while the worker's span is current: the engine's request span becomes its child.
+                active = new ActiveRequest(request, Submit(request));
+            }
+            catch (Exception e)
+            {
+                ClusterSpans.Fail(span, e);
+                throw;
+            }
+            finally
+            {
+                Activity.Current = caller;
+            }
+            state.Requests.Add(active);
 
-                GenerationChunk chunk;
-                try
+            var chunks = active.Stream.GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (true)
                 {
-                    if (!await next)
+                    var next = chunks.MoveNextAsync().AsTask();
+                    while (!await CompletesWithin(next, HeartbeatPeriod, cancellationToken)) yield return new TokenChunk { Worker = state.Key };
+
+                    GenerationChunk chunk;
+                    try
                     {
-                        active.Completed = true;
+                        if (!await next)
+                        {
+                            active.Completed = true;
+                            break;
+                        }
+                        chunk = chunks.Current;
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (active.MoveTarget is not null || active.Superseded))
+                    {
                         break;
                     }
-                    chunk = chunks.Current;
+                    catch (EngineFaultException e)
+                    {
+                        throw ClusterSpans.Fail(span, new WorkerFaultException(state.Key, $"worker {state.Key}: {e.Message}"));
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw ClusterSpans.Fail(span, new WorkerFaultException(state.Key, $"worker {state.Key}: the engine stopped (its silo is shutting down)"));
+                    }
+                    yield return ChunkMapping.ToWire(chunk, state.Key);
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (active.MoveTarget is not null || active.Superseded))
-                {
-                    break;
-                }
-                catch (EngineFaultException e)
-                {
-                    throw new WorkerFaultException(state.Key, $"worker {state.Key}: {e.Message}");
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new WorkerFaultException(state.Key, $"worker {state.Key}: the engine stopped (its silo is shutting down)");
-                }
-                yield return ChunkMapping.ToWire(chunk, state.Key);
-            }
 
-            if (active.Completed) yield break;
-            if (active.Superseded)
-                throw new ClusterRejectedException(ClusterRejection.InvalidRequest, $"request {request.RequestId} was taken over by a newer call with the same id on {state.Key}");
-            yield return new TokenChunk { MovedTo = active.MoveTarget, Worker = state.Key };
+                if (active.Completed) yield break;
+                if (active.Superseded)
+                    throw ClusterSpans.Fail(span, new ClusterRejectedException(ClusterRejection.InvalidRequest, $"request {request.RequestId} was taken over by a newer call with the same id on {state.Key}"));
+                span?.SetTag(ClusterTelemetryNames.MovedToAttribute, active.MoveTarget);
+                yield return new TokenChunk { MovedTo = active.MoveTarget, Worker = state.Key };
+            }
+            finally
+            {
+                state.Requests.Remove(active);
+                await chunks.DisposeAsync(); // cancels the engine request if the caller went away early
+            }
         }
         finally
         {
-            state.Requests.Remove(active);
-            await chunks.DisposeAsync(); // cancels the engine request if the caller went away early
+            ClusterSpans.Stop(span);
         }
     }
 

@@ -1,4 +1,6 @@
+using OrleansInfer.Abstractions;
 using OrleansInfer.Engine.Core;
+using static OrleansInfer.Grains.Telemetry.ClusterTelemetryNames;
 
 namespace OrleansInfer.Grains.Workers;
 
@@ -12,6 +14,13 @@ internal sealed class WorkerState(string key, string modelId, int device, LlmEng
     public int Device { get; } = device;
 
     public LlmEngine Engine { get; } = engine;
+
+    /// <summary>The silo's parsable address (from the key).</summary>
+    public string Silo { get; } = WorkerKeys.Parse(key).Silo;
+
+    /// <summary>The labels of the worker's metrics and spans: model, worker, silo, device.</summary>
+    public KeyValuePair<string, object?>[] Labels { get; } =
+        [new(ModelLabel, modelId), new(WorkerLabel, key), new(SiloLabel, WorkerKeys.Parse(key).Silo), new(DeviceLabel, engine.DeviceName)];
 
     public ActiveRequests Requests { get; } = new();
 
