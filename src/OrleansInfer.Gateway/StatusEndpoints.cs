@@ -5,7 +5,7 @@ using OrleansInfer.Gateway.OpenAi;
 
 namespace OrleansInfer.Gateway;
 
-/// <summary>Liveness (/health), readiness (/ready), /version and /cluster/status; the gRPC health service reads the same readiness.</summary>
+/// <summary>Liveness (/health), readiness (/ready, <see cref="GatewayReadiness"/>), /version and /cluster/status; the gRPC health service reads the same readiness.</summary>
 public static class StatusEndpoints
 {
     public static string Version { get; } =
@@ -14,10 +14,10 @@ public static class StatusEndpoints
     public static void MapStatus(this IEndpointRouteBuilder app)
     {
         app.MapGet("/health", () => Results.Ok());
-        app.MapGet("/ready", async (IInferenceCluster cluster, GatewayState state, CancellationToken ct) =>
-            !state.Draining && await cluster.IsReadyAsync(ct)
+        app.MapGet("/ready", async (GatewayReadiness readiness, CancellationToken ct) =>
+            await readiness.NotReadyReasonAsync(ct) is not { } reason
                 ? Results.Ok(new { status = "ready" })
-                : Results.Json(new { status = state.Draining ? "draining" : "no worker ready" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+                : Results.Json(new { status = reason == "draining" ? "draining" : "no worker ready", reason }, statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/version", () => Results.Ok(new { version = Version }));
         app.MapGet("/cluster/status", async (HttpContext context, IInferenceCluster cluster, string? model) =>
         {
@@ -48,12 +48,9 @@ public static class StatusEndpoints
     }
 }
 
-/// <summary>SERVING once a worker is ready and the gateway is not draining (the gRPC health service's answer).</summary>
-public sealed class ReadinessHealthCheck(IInferenceCluster cluster, GatewayState state) : IHealthCheck
+/// <summary>SERVING while <see cref="GatewayReadiness"/> says ready (the gRPC health service's answer).</summary>
+public sealed class ReadinessHealthCheck(GatewayReadiness readiness) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        if (state.Draining) return HealthCheckResult.Unhealthy("draining");
-        return await cluster.IsReadyAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("no worker ready");
-    }
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        await readiness.NotReadyReasonAsync(cancellationToken) is { } reason ? HealthCheckResult.Unhealthy(reason) : HealthCheckResult.Healthy();
 }

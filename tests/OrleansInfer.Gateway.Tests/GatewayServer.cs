@@ -19,13 +19,14 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly IHost _silo;
     private readonly WebApplication _app;
 
-    private GatewayServer(IHost silo, WebApplication app, GatewayOptions options, WorkerEngines engines, ClusterInference cluster)
+    private GatewayServer(IHost silo, WebApplication app, GatewayOptions options, WorkerEngines engines, ClusterInference cluster, string modelId)
     {
         _silo = silo;
         _app = app;
         Options = options;
         Engines = engines;
         Cluster = cluster;
+        ModelId = modelId;
     }
 
     public GatewayOptions Options { get; }
@@ -38,7 +39,8 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>The gateway's services (e.g. its GatewayState, to begin draining).</summary>
     public IServiceProvider Services => _app.Services;
 
-    public string ModelId => "stories260K";
+    /// <summary>The served model's id: stories260K unless the silo options name it.</summary>
+    public string ModelId { get; }
 
     /// <summary>http://127.0.0.1:PORT (the OpenAI API is under /v1).</summary>
     public Uri HttpAddress => new($"http://127.0.0.1:{Options.Port}");
@@ -46,8 +48,12 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>http://127.0.0.1:GRPC_PORT (HTTP/2 without TLS).</summary>
     public Uri GrpcAddress => new($"http://127.0.0.1:{Options.GrpcPort}");
 
-    /// <summary>Starts the silo (<paramref name="configureSilo"/> adjusts its options) and the gateway (<paramref name="configureGateway"/>).</summary>
-    public static async Task<GatewayServer> StartAsync(Action<GatewayOptions>? configureGateway = null, Action<SiloOptions>? configureSilo = null)
+    /// <summary>
+    /// Starts the silo (<paramref name="configureSilo"/> adjusts its options) and the gateway (<paramref name="configureGateway"/>;
+    /// <paramref name="environment"/> stands in for environment variables such as OTEL_*).
+    /// </summary>
+    public static async Task<GatewayServer> StartAsync(Action<GatewayOptions>? configureGateway = null, Action<SiloOptions>? configureSilo = null,
+        Microsoft.Extensions.Configuration.IConfiguration? environment = null)
     {
         var siloPort = FreePorts.Next();
         var siloOptions = new SiloOptions
@@ -70,9 +76,9 @@ public sealed class GatewayServer : IAsyncDisposable
         var options = new GatewayOptions { Port = FreePorts.Next(), GrpcPort = FreePorts.Next() };
         configureGateway?.Invoke(options);
         var cluster = new ClusterInference(grains, new ClusterStreamClient(grains), options);
-        var app = GatewayApp.Build(options, cluster);
+        var app = GatewayApp.Build(options, cluster, environment: environment);
         await app.StartAsync();
-        return new GatewayServer(silo, app, options, silo.Services.GetRequiredService<WorkerEngines>(), cluster);
+        return new GatewayServer(silo, app, options, silo.Services.GetRequiredService<WorkerEngines>(), cluster, siloOptions.ResolvedModelId);
     }
 
     /// <summary>Holds the (only) worker's engine after its next step until disposed (see <see cref="EngineHold"/>).</summary>

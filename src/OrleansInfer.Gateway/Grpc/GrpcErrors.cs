@@ -26,6 +26,31 @@ public static class GrpcErrors
         _ => StatusCode.Internal,
     };
 
+    /// <summary>
+    /// A failure's <c>error.type</c> in telemetry: the gRPC status name it leaves as (NOT_FOUND, INVALID_ARGUMENT,
+    /// CANCELLED, ...); the exception's type for anything unexpected (it leaves as INTERNAL).
+    /// </summary>
+    public static string ErrorTypeOf(Exception e) => e switch
+    {
+        RpcException r => NameOf(r.StatusCode),
+        GatewayException g => NameOf(StatusOf(g.Kind)),
+        OperationCanceledException => NameOf(StatusCode.Cancelled),
+        _ => e.GetType().FullName ?? e.GetType().Name,
+    };
+
+    /// <summary>A status code as gRPC's documentation spells it: DeadlineExceeded is DEADLINE_EXCEEDED.</summary>
+    public static string NameOf(StatusCode code)
+    {
+        var name = code.ToString();
+        var upper = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(name[i])) upper.Append('_');
+            upper.Append(char.ToUpperInvariant(name[i]));
+        }
+        return upper.ToString();
+    }
+
     /// <summary>The status of <paramref name="e"/>; INVALID_ARGUMENT messages start with "field: ".</summary>
     public static RpcException ToRpc(GatewayException e)
     {

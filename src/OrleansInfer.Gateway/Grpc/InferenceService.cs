@@ -1,6 +1,7 @@
 using Grpc.Core;
 using OrleansInfer.Contracts.V1;
 using OrleansInfer.Gateway.Inference;
+using OrleansInfer.Gateway.Telemetry;
 using OrleansInfer.Model.Templates;
 
 namespace OrleansInfer.Gateway.Grpc;
@@ -8,22 +9,23 @@ namespace OrleansInfer.Gateway.Grpc;
 /// <summary>
 /// <c>orleansinfer.v1.Inference</c>: a thin mapping of protobuf onto <see cref="IInferenceCluster"/>. Generation
 /// streams every cluster chunk as it arrives; the call's cancellation token (client gone, deadline) is the request's,
-/// so the worker frees its blocks. Failures leave as status codes (<see cref="GrpcErrors"/>).
+/// so the worker frees its blocks. Failures leave as status codes (<see cref="GrpcErrors"/>). Generate and Chat are
+/// observed (<see cref="GenAiRequest"/>) as <c>text_completion</c> and <c>chat</c>.
 /// </summary>
-public sealed class InferenceService(IInferenceCluster cluster, ILogger<InferenceService> logger) : Contracts.V1.Inference.InferenceBase
+public sealed class InferenceService(IInferenceCluster cluster, GenAiTelemetry telemetry, ILogger<InferenceService> logger) : Contracts.V1.Inference.InferenceBase
 {
     public override Task Generate(Contracts.V1.GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context) =>
-        GuardAsync(context, async ct =>
+        ObservedAsync(context, GenAi.TextCompletion, async (observed, ct) =>
         {
-            var model = await cluster.GetModelAsync(request.Model, ct);
+            var model = await observed.ModelAsync(cluster, request.Model, ct);
             var prompt = ProtoMapping.PromptOf(request, model);
-            await StreamAsync(model, ProtoMapping.ToRequest(request.RequestId, prompt, request.Sampling, request.Priority), responseStream, ct);
+            await StreamAsync(observed, model, ProtoMapping.ToRequest(request.RequestId, prompt, request.Sampling, request.Priority), responseStream, ct);
         });
 
     public override Task Chat(ChatRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context) =>
-        GuardAsync(context, async ct =>
+        ObservedAsync(context, GenAi.Chat, async (observed, ct) =>
         {
-            var model = await cluster.GetModelAsync(request.Model, ct);
+            var model = await observed.ModelAsync(cluster, request.Model, ct);
             var template = model.RequireChatTemplate();
             var messages = ProtoMapping.ToMessages(request.Messages);
             var options = ProtoMapping.ToRenderOptions(request);
@@ -42,7 +44,7 @@ public sealed class InferenceService(IInferenceCluster cluster, ILogger<Inferenc
                 throw GrpcErrors.Invalid("messages", GrpcErrors.MessageOf(e));
             }
             ProtoMapping.CheckContext(prompt, model);
-            await StreamAsync(model, ProtoMapping.ToRequest(request.RequestId, prompt, request.Sampling, request.Priority), responseStream, ct);
+            await StreamAsync(observed, model, ProtoMapping.ToRequest(request.RequestId, prompt, request.Sampling, request.Priority), responseStream, ct);
         });
 
     public override Task<TokenizeResponse> Tokenize(TokenizeRequest request, ServerCallContext context) =>
@@ -93,14 +95,36 @@ public sealed class InferenceService(IInferenceCluster cluster, ILogger<Inferenc
             return status;
         });
 
-    private async Task StreamAsync(ServedModel model, Abstractions.GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, CancellationToken ct)
+    private async Task StreamAsync(GenAiRequest observed, ServedModel model, Abstractions.GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, CancellationToken ct)
     {
-        await foreach (var chunk in cluster.GenerateAsync(model, request, ct).WithCancellation(ct))
+        await foreach (var chunk in observed.GenerateAsync(cluster, model, request, ct).WithCancellation(ct))
         {
             foreach (var response in ProtoMapping.ToResponses(chunk))
                 await responseStream.WriteAsync(response, ct);
         }
     }
+
+    /// <summary>A generation call under <see cref="GuardAsync{T}"/>, observed from its arrival to its status.</summary>
+    private async Task ObservedAsync(ServerCallContext context, string operation, Func<GenAiRequest, CancellationToken, Task> call)
+    {
+        using var observed = telemetry.Start(operation, e => e is OperationCanceledException && AtDeadline(context) ? GrpcErrors.NameOf(StatusCode.DeadlineExceeded) : GrpcErrors.ErrorTypeOf(e));
+        try
+        {
+            await GuardAsync(context, ct => call(observed, ct));
+        }
+        catch (Exception e)
+        {
+            observed.Fail(e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether a cancelled call ended at its deadline: the client gives up at its own deadline, which the server's
+    /// (the timeout counted from the call's arrival) follows by the call's latency, so the client's cancel comes first.
+    /// </summary>
+    private static bool AtDeadline(ServerCallContext context) =>
+        context.Deadline != DateTime.MaxValue && DateTime.UtcNow >= context.Deadline - TimeSpan.FromSeconds(1);
 
     private Task GuardAsync(ServerCallContext context, Func<CancellationToken, Task> call) =>
         GuardAsync(context, async ct =>

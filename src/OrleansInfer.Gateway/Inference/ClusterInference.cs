@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using OrleansInfer.Abstractions;
 using OrleansInfer.Client;
+using OrleansInfer.Gateway.Telemetry;
 using OrleansInfer.Model.Chat;
 using OrleansInfer.Model.Templates;
 using OrleansInfer.Model.Tokenization;
@@ -116,7 +117,8 @@ public sealed class ClusterInference : IInferenceCluster
         using var _ = ticket;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
-        await using var chunks = _streams.GenerateAsync(model.Id, request, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        // Resumes and hand-offs become events of the request's gateway span (Telemetry/GenAiTelemetry).
+        await using var chunks = _streams.GenerateAsync(model.Id, request, timeout.Token, onRecovery: GenAiTelemetry.OnRecovery).GetAsyncEnumerator(timeout.Token);
         while (true)
         {
             TokenChunk chunk;
@@ -160,19 +162,6 @@ public sealed class ClusterInference : IInferenceCluster
         foreach (var id in ids)
             all.AddRange(await _grains.GetGrain<IRouterGrain>(id).GetWorkers().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false));
         return all;
-    }
-
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var workers = await GetWorkersAsync(null, cancellationToken).ConfigureAwait(false);
-            return workers.Any(w => w.Healthy && !w.Draining);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return false;
-        }
     }
 }
 

@@ -4,7 +4,8 @@ namespace OrleansInfer.Gateway.Inference;
 
 /// <summary>
 /// What the protocol front-ends (gRPC, OpenAI HTTP) need of the cluster: models, admission-controlled generation with
-/// typed errors (<see cref="GatewayException"/>), and worker status. <see cref="ClusterInference"/> is the real one.
+/// typed errors (<see cref="GatewayException"/>), and worker status (<see cref="GatewayReadiness"/> judges readiness
+/// from it). <see cref="ClusterInference"/> is the real one.
 /// </summary>
 public interface IInferenceCluster
 {
@@ -22,7 +23,4 @@ public interface IInferenceCluster
 
     /// <summary>Every worker of <paramref name="model"/> (or of every model when null) as its router last saw it.</summary>
     Task<IReadOnlyList<WorkerLoad>> GetWorkersAsync(string? model, CancellationToken cancellationToken);
-
-    /// <summary>True when some model has a healthy worker that is not draining.</summary>
-    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using OrleansInfer.Abstractions;
 using OrleansInfer.Gateway.Inference;
+using OrleansInfer.Gateway.Telemetry;
 
 namespace OrleansInfer.Gateway.OpenAi;
 
@@ -18,6 +19,9 @@ internal sealed record GenerationJob(ServedModel Model, string Id, long Created,
 
     /// <summary>Each prompt's own sampling (max_tokens defaults to what its context leaves); <see cref="Sampling"/> when unset.</summary>
     public IReadOnlyList<SamplingSpec>? PromptSampling { get; init; }
+
+    /// <summary>The call's observation: every prompt's generation goes through it.</summary>
+    public GenAiRequest? Telemetry { get; init; }
 
     public int ChoiceOf(int prompt, int output) => prompt * Sampling.N + output;
 
@@ -36,9 +40,14 @@ internal sealed record GenerationJob(ServedModel Model, string Id, long Created,
         Priority = Priority,
     };
 
+    private IAsyncEnumerable<TokenChunk> GenerateAsync(IInferenceCluster cluster, int prompt, CancellationToken cancellationToken) =>
+        Telemetry is { } observed
+            ? observed.GenerateAsync(cluster, Model, RequestOf(prompt), cancellationToken)
+            : cluster.GenerateAsync(Model, RequestOf(prompt), cancellationToken);
+
     private async IAsyncEnumerable<(int, TokenChunk)> RunOneAsync(IInferenceCluster cluster, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var chunk in cluster.GenerateAsync(Model, RequestOf(0), cancellationToken).ConfigureAwait(false))
+        await foreach (var chunk in GenerateAsync(cluster, 0, cancellationToken).ConfigureAwait(false))
         {
             if (!chunk.IsHeartbeat && !chunk.Progress) yield return (0, chunk);
         }
@@ -50,7 +59,7 @@ internal sealed record GenerationJob(ServedModel Model, string Id, long Created,
         var channel = Channel.CreateUnbounded<(int, TokenChunk)>(new UnboundedChannelOptions { SingleReader = true });
         var pumps = Enumerable.Range(0, Prompts.Count).Select(async prompt =>
         {
-            await foreach (var chunk in cluster.GenerateAsync(Model, RequestOf(prompt), stop.Token).ConfigureAwait(false))
+            await foreach (var chunk in GenerateAsync(cluster, prompt, stop.Token).ConfigureAwait(false))
             {
                 if (!chunk.IsHeartbeat && !chunk.Progress) await channel.Writer.WriteAsync((prompt, chunk), stop.Token).ConfigureAwait(false);
             }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using OrleansInfer.Gateway.Inference;
+using OrleansInfer.Gateway.Telemetry;
 
 namespace OrleansInfer.Gateway.OpenAi;
 
@@ -8,8 +9,8 @@ public static class OpenAiEndpoints
 {
     public static void MapOpenAi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/completions", (HttpContext c) => GuardAsync(c, GenerationEndpoints.CompletionsAsync));
-        app.MapPost("/v1/chat/completions", (HttpContext c) => GuardAsync(c, GenerationEndpoints.ChatAsync));
+        app.MapPost("/v1/completions", (HttpContext c) => GenerationEndpoints.ObservedAsync(c, GenAi.TextCompletion, GenerationEndpoints.CompletionsAsync));
+        app.MapPost("/v1/chat/completions", (HttpContext c) => GenerationEndpoints.ObservedAsync(c, GenAi.Chat, GenerationEndpoints.ChatAsync));
         app.MapGet("/v1/models", (HttpContext c) => GuardAsync(c, ModelEndpoints.ListAsync));
         app.MapGet("/v1/models/{**id}", (HttpContext c, string id) => GuardAsync(c, x => ModelEndpoints.GetAsync(x, id)));
         app.MapPost("/tokenize", (HttpContext c) => GuardAsync(c, ModelEndpoints.TokenizeAsync));

@@ -58,6 +58,20 @@ public static class OpenAiError
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// A failure's <c>error.type</c> in telemetry: the error's code when it has one (model_not_found, overloaded, ...),
+    /// else its OpenAI type (invalid_request_error); "cancelled" when the client went away; the exception's type for
+    /// anything unexpected.
+    /// </summary>
+    public static string ErrorTypeOf(Exception e) => e switch
+    {
+        GatewayException g => CodeOf(g.Kind) ?? TypeOf(StatusOf(g.Kind)),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => "request_too_large",
+        BadHttpRequestException b => TypeOf(b.StatusCode),
+        OperationCanceledException => "cancelled",
+        _ => e.GetType().FullName ?? e.GetType().Name,
+    };
+
     internal static string? CodeOf(GatewayErrorKind kind) => kind switch
     {
         GatewayErrorKind.NotFound => "model_not_found",

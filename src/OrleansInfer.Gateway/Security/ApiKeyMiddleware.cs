@@ -13,9 +13,13 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys)
 {
     private readonly ConcurrentDictionary<string, RateLimiter> _limiters = new(StringComparer.Ordinal);
 
-    /// <summary>Routes open without a key: liveness, readiness and the gRPC health service (probes cannot send keys).</summary>
+    /// <summary>
+    /// Routes open without a key: liveness, readiness, the gRPC health service and the Prometheus scrape (probes and
+    /// scrapers cannot send keys).
+    /// </summary>
     public static bool IsOpen(PathString path) =>
         path.Equals("/health", StringComparison.Ordinal) || path.Equals("/ready", StringComparison.Ordinal) ||
+        path.Equals(Telemetry.GatewayTelemetry.MetricsPath, StringComparison.Ordinal) ||
         path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal);
 
     public async Task InvokeAsync(HttpContext context)

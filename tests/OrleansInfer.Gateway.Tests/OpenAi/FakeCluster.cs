@@ -55,8 +55,6 @@ public sealed class FakeCluster : IInferenceCluster
     public Task<IReadOnlyList<WorkerLoad>> GetWorkersAsync(string? model, CancellationToken cancellationToken) =>
         WorkersError is { } error ? Task.FromException<IReadOnlyList<WorkerLoad>>(error) : Task.FromResult(Workers);
 
-    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
-
     /// <summary>A gateway in front of this fake on free loopback ports.</summary>
     public async Task<(WebApplication App, HttpClient Http)> StartGatewayAsync(Action<GatewayOptions>? configure = null)
     {
