@@ -32,10 +32,10 @@ public sealed class ServeTelemetryFixture : IAsyncLifetime
 
     public int HttpPort { get; private set; }
 
-    /// <summary>The usage the gateway answered for the traced chat and completion requests (prompt, completion tokens).</summary>
-    public (int Prompt, int Completion) ChatUsage { get; private set; }
+    /// <summary>What the gateway answered to the traced chat and completion requests: usage and finish reason.</summary>
+    public Answer ChatAnswer { get; private set; } = null!;
 
-    public (int Prompt, int Completion) CompletionUsage { get; private set; }
+    public Answer CompletionAnswer { get; private set; } = null!;
 
     /// <summary>Prompt and completion tokens of all the requests, as the gateway reported their usage.</summary>
     public int PromptTokens { get; private set; }
@@ -90,12 +90,12 @@ public sealed class ServeTelemetryFixture : IAsyncLifetime
         var worker = status.GetProperty("workers").EnumerateArray().Single();
         Worker = (worker.GetProperty("key").GetString()!, worker.GetProperty("device").GetString()!);
 
-        ChatUsage = await SendAsync("/v1/chat/completions", Chat(stream: false), $"00-{ChatTraceId}-{ChatClientSpanId}-01");
-        CompletionUsage = await SendAsync("/v1/completions", Completion(stream: false), $"00-{CompletionTraceId}-{CompletionClientSpanId}-01");
-        var streamedChat = await SendAsync("/v1/chat/completions", Chat(stream: true), traceparent: null);
-        var streamedCompletion = await SendAsync("/v1/completions", Completion(stream: true), traceparent: null);
-        PromptTokens = ChatUsage.Prompt + CompletionUsage.Prompt + streamedChat.Prompt + streamedCompletion.Prompt;
-        CompletionTokens = ChatUsage.Completion + CompletionUsage.Completion + streamedChat.Completion + streamedCompletion.Completion;
+        ChatAnswer = await SendAsync("/v1/chat/completions", Chat(stream: false), $"00-{ChatTraceId}-{ChatClientSpanId}-01");
+        CompletionAnswer = await SendAsync("/v1/completions", Completion(stream: false), $"00-{CompletionTraceId}-{CompletionClientSpanId}-01");
+        Answer[] all = [ChatAnswer, CompletionAnswer,
+            await SendAsync("/v1/chat/completions", Chat(stream: true), traceparent: null), await SendAsync("/v1/completions", Completion(stream: true), traceparent: null)];
+        PromptTokens = all.Sum(a => a.PromptTokens);
+        CompletionTokens = all.Sum(a => a.CompletionTokens);
 
         // The Prometheus tests wait for the scrape themselves, so a missing /metrics fails them and not the trace tests.
         Prometheus = await PrometheusServer.StartAsync(new Dictionary<string, string> { ["gateway"] = $"127.0.0.1:{HttpPort}" });
@@ -115,7 +115,7 @@ public sealed class ServeTelemetryFixture : IAsyncLifetime
         new { model = Model, prompt = "Once upon a time", max_tokens = 8, temperature = 0, stream, stream_options = stream ? new { include_usage = true } : null };
 
     /// <summary>Sends a request (a stream read to its end) and returns the usage the gateway answered (the last chunk's when streamed).</summary>
-    private async Task<(int Prompt, int Completion)> SendAsync(string path, object body, string? traceparent)
+    private async Task<Answer> SendAsync(string path, object body, string? traceparent)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
@@ -131,8 +131,13 @@ public sealed class ServeTelemetryFixture : IAsyncLifetime
             : text;
         using var doc = JsonDocument.Parse(json);
         var usage = doc.RootElement.GetProperty("usage");
-        return (usage.GetProperty("prompt_tokens").GetInt32(), usage.GetProperty("completion_tokens").GetInt32());
+        var choices = doc.RootElement.GetProperty("choices");
+        var finish = choices.GetArrayLength() == 1 ? choices[0].GetProperty("finish_reason").GetString() : null; // a stream's usage chunk has none
+        return new Answer(usage.GetProperty("prompt_tokens").GetInt32(), usage.GetProperty("completion_tokens").GetInt32(), finish);
     }
+
+    /// <summary>A request's usage and (not streamed) finish reason.</summary>
+    public sealed record Answer(int PromptTokens, int CompletionTokens, string? FinishReason);
 
     /// <summary>The serve process's last output lines, for failure messages.</summary>
     public string ServeOutput => _serve is null ? "" : string.Join('\n', _serve.Lines.TakeLast(30));

@@ -76,7 +76,9 @@ public sealed class ServeTelemetryTests(ServeTelemetryFixture serve) : IClassFix
         var gateway = Assert.Single(trace, s => s.Name == $"chat {Model}");
         Assert.Equal(("INTERNAL", server.SpanId), (gateway.Kind, gateway.ParentSpanId));
         Assert.Equal(("chat", "orleans_infer", Model), (gateway.Text("gen_ai.operation.name"), gateway.Text("gen_ai.provider.name"), gateway.Text("gen_ai.request.model")));
-        Assert.Equal(((long)serve.ChatUsage.Prompt, (long)serve.ChatUsage.Completion), (gateway.Integer("gen_ai.usage.input_tokens"), gateway.Integer("gen_ai.usage.output_tokens")));
+        var answer = serve.ChatAnswer;
+        Assert.Equal(((long)answer.PromptTokens, (long)answer.CompletionTokens), (gateway.Integer("gen_ai.usage.input_tokens"), gateway.Integer("gen_ai.usage.output_tokens")));
+        Assert.Equal([answer.FinishReason], gateway.Attributes["gen_ai.response.finish_reasons"].EnumerateArray().Select(r => r.GetString()));
         Assert.Contains(gateway.Events, e => e.Name == "gen_ai.first_token");
 
         var router = Assert.Single(trace, s => s.Name == "orleansinfer.router.place");
@@ -86,9 +88,13 @@ public sealed class ServeTelemetryTests(ServeTelemetryFixture serve) : IClassFix
         Assert.True(Traces.Ancestors(trace, worker).Contains(gateway), $"the worker span descends from the gateway span: {Traces.Path(trace, worker)}");
         Assert.True(Traces.Ancestors(trace, engine).Contains(worker), $"the engine span descends from the worker span: {Traces.Path(trace, engine)}");
         Assert.Equal(("OrleansInfer.Cluster", "OrleansInfer.Cluster", "OrleansInfer.Engine"), (router.Scope, worker.Scope, engine.Scope));
-        Assert.Equal((Model, serve.Worker.Key), (worker.Text("model"), worker.Text("worker")));
-        var events = engine.Events.Select(e => e.Name).Where(n => n is "queued" or "scheduled" or "first_token" or "finished").ToList();
-        Assert.Equal(["queued", "scheduled", "first_token", "finished"], events);
+        Assert.Equal((Model, serve.Worker.Key, WorkerKeys.Parse(serve.Worker.Key).Silo, serve.Worker.Device),
+            (worker.Text("model"), worker.Text("worker"), worker.Text("silo"), worker.Text("device")));
+        var events = engine.Events.Where(e => e.Name is "queued" or "scheduled" or "first_token" or "finished").ToList();
+        Assert.Equal(["queued", "scheduled", "first_token", "finished"], events.Select(e => e.Name));
+        var finished = events[^1].Attributes;
+        Assert.Equal((answer.FinishReason, answer.PromptTokens, answer.CompletionTokens),
+            (finished["finish_reason"].GetString(), finished["orleansinfer.prompt_tokens"].GetInt32(), finished["orleansinfer.output_tokens"].GetInt32()));
 
         Assert.All(trace, s => Assert.Equal(ServeTelemetryFixture.ServiceName, s.ServiceName));
         Assert.All(trace, s => Assert.Equal(ServeTelemetryFixture.Environment, s.Resource["deployment.environment.name"].GetString()));
@@ -99,7 +105,7 @@ public sealed class ServeTelemetryTests(ServeTelemetryFixture serve) : IClassFix
     {
         var trace = await WaitForTrace(ServeTelemetryFixture.CompletionTraceId, ServeTelemetryFixture.CompletionClientSpanId, $"text_completion {Model}");
         var gateway = Assert.Single(trace, s => s.Name == $"text_completion {Model}");
-        Assert.Equal(("text_completion", (long)serve.CompletionUsage.Completion), (gateway.Text("gen_ai.operation.name"), gateway.Integer("gen_ai.usage.output_tokens")));
+        Assert.Equal(("text_completion", (long)serve.CompletionAnswer.CompletionTokens), (gateway.Text("gen_ai.operation.name"), gateway.Integer("gen_ai.usage.output_tokens")));
         var engine = Assert.Single(trace, s => s.Name == "orleansinfer.engine.request");
         Assert.True(Traces.Ancestors(trace, engine).Contains(gateway), $"the engine span descends from the gateway span: {Traces.Path(trace, engine)}");
     }
