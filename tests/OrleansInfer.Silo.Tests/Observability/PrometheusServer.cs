@@ -118,7 +118,7 @@ public sealed class PrometheusServer : IDisposable
     }
 
     /// <summary>An instant query (/api/v1/query): the vector's series.</summary>
-    public async Task<IReadOnlyList<PrometheusSample>> QueryAsync(string promql)
+    public async Task<IReadOnlyList<PrometheusSeries>> QueryAsync(string promql)
     {
         var response = await _http.GetAsync($"/api/v1/query?query={Uri.EscapeDataString(promql)}");
         var body = await response.Content.ReadAsStringAsync();
@@ -126,7 +126,7 @@ public sealed class PrometheusServer : IDisposable
         using var doc = JsonDocument.Parse(body);
         var data = doc.RootElement.GetProperty("data");
         if (data.GetProperty("resultType").GetString() != "vector") throw new InvalidOperationException($"prometheus: query {promql} is not a vector: {body}");
-        return data.GetProperty("result").EnumerateArray().Select(PrometheusSample.From).ToList();
+        return data.GetProperty("result").EnumerateArray().Select(PrometheusSeries.From).ToList();
     }
 
     /// <summary>
@@ -134,8 +134,8 @@ public sealed class PrometheusServer : IDisposable
     /// failure says what was expected, the last result, the targets, and the metric names Prometheus has that start
     /// with <paramref name="namePrefix"/>, so a name rendered differently shows.
     /// </summary>
-    public async Task<IReadOnlyList<PrometheusSample>> WaitForAsync(string promql, TimeSpan timeout, string expected,
-        Func<IReadOnlyList<PrometheusSample>, bool>? complete = null, string namePrefix = "")
+    public async Task<IReadOnlyList<PrometheusSeries>> WaitForAsync(string promql, TimeSpan timeout, string expected,
+        Func<IReadOnlyList<PrometheusSeries>, bool>? complete = null, string namePrefix = "")
     {
         complete ??= r => r.Count > 0;
         var deadline = DateTime.UtcNow + timeout;
@@ -179,11 +179,11 @@ public sealed class PrometheusServer : IDisposable
 }
 
 /// <summary>One series of an instant query: its labels (with __name__) and value.</summary>
-public sealed record PrometheusSample(IReadOnlyDictionary<string, string> Labels, double Value)
+public sealed record PrometheusSeries(IReadOnlyDictionary<string, string> Labels, double Value)
 {
     public string Name => Labels.TryGetValue("__name__", out var n) ? n : "";
 
-    internal static PrometheusSample From(JsonElement e) => new(
+    internal static PrometheusSeries From(JsonElement e) => new(
         e.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal),
         double.Parse(e.GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture));
 
