@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using OrleansInfer.Client;
 using OrleansInfer.Gateway;
 using OrleansInfer.Gateway.Inference;
+using OrleansInfer.Gateway.StatusPage;
 
 namespace OrleansInfer.Cli.Infrastructure;
 
@@ -13,7 +14,11 @@ internal static class GatewayRunner
     public static async Task RunAsync(IGrainFactory grains, ClusterStreamClient streams, GatewayOptions options, string what, TextWriter output, CancellationToken ct)
     {
         var cluster = new ClusterInference(grains, streams, options);
-        await using var app = GatewayApp.Build(options, cluster);
+        // The Orleans Dashboard's services live in the cluster client's (or, in serve, the silo's) container.
+        await using var app = GatewayApp.Build(options, cluster, b =>
+        {
+            if (grains is IClusterClient client) b.AddOrleansDashboardFrom(client.ServiceProvider);
+        });
         try
         {
             await app.StartAsync(ct);
