@@ -21,10 +21,17 @@ public sealed class ChildProcess : IDisposable
     {
     }
 
-    public ChildProcess(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Runs <paramref name="fileName"/>. With <paramref name="redirectInput"/> the child's standard input is a pipe this
+    /// process holds, so a child that exits when its input closes never outlives a test host that died.
+    /// </summary>
+    public ChildProcess(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool redirectInput = false)
     {
         Name = name;
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false,
+        };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         foreach (var a in args) start.ArgumentList.Add(a);
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -124,6 +131,7 @@ public sealed class ChildProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        _process.WaitForExit(10_000); // a killed process is gone at once; its files are free to delete after this
         _process.Dispose();
     }
 }
