@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OrleansInfer.Gateway.StatusPage;
@@ -89,6 +90,18 @@ public sealed class StatusPageBrowserTests(BrowserCluster fixture, ITestOutputHe
         await Expect(idle.Locator("[data-field=running]")).ToHaveTextAsync("0", Soon);
         await Expect(idle.Locator("[data-field=kv-used]")).ToHaveTextAsync("0", Soon);
         await Expect(page.Locator("[data-total=running]")).ToHaveTextAsync("0", Soon);
+
+        // The gateway's telemetry recorded the request: it is the newest row of the recent requests (the collection's
+        // tests run one at a time).
+        var usage = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("usage");
+        var newest = page.Locator("[data-role=requests] tbody tr[data-request]").First;
+        await Expect(newest.Locator("[data-field=operation]")).ToHaveTextAsync("text_completion", Soon);
+        await Expect(newest.Locator("[data-field=model]")).ToHaveTextAsync(BrowserCluster.ModelId);
+        await Expect(newest.Locator("[data-field=prompt-tokens]")).ToHaveTextAsync(usage.GetProperty("prompt_tokens").GetInt32().ToString(CultureInfo.InvariantCulture));
+        await Expect(newest.Locator("[data-field=output-tokens]")).ToHaveTextAsync("12");
+        await Expect(newest.Locator("[data-field=finish]")).ToHaveTextAsync("length");
+        await Expect(newest.Locator("[data-field=ttft-ms]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d$"));
+        await Expect(newest.Locator("[data-field=tpot-ms]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d$"));
         Assert.Empty(errors);
         output.WriteLine($"browser test took {clock.Elapsed.TotalSeconds:0.0} s");
     }
