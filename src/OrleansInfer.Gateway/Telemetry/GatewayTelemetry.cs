@@ -1,6 +1,7 @@
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using OrleansInfer.Client.Telemetry;
 
 namespace OrleansInfer.Gateway.Telemetry;
 
@@ -64,6 +65,7 @@ public static class GatewayTelemetry
         {
             otel.WithTracing(t => t
                 .AddSource([.. Sources])
+                .SetRequestTraceSampler(!string.IsNullOrWhiteSpace(builder.Configuration[RequestTraceSampler.SamplerVariable]))
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => IsTraced(context.Request.Path))
                 .AddOtlpExporter());
         }

@@ -5,6 +5,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using OrleansInfer.Client.Telemetry;
 using Orleans.Runtime;
 
 namespace OrleansInfer.Silo.Telemetry;
@@ -45,7 +46,8 @@ public static class SiloTelemetry
                 if (settings.OtlpMetrics) metrics.AddOtlpExporter();
             });
         }
-        if (settings.OtlpTraces) telemetry.WithTracing(tracing => tracing.AddSource([.. Sources]).AddOtlpExporter());
+        if (settings.OtlpTraces)
+            telemetry.WithTracing(tracing => tracing.AddSource([.. Sources]).SetRequestTraceSampler(settings.SamplerFromEnvironment).AddOtlpExporter());
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace OrleansInfer.Silo.Telemetry;
 /// <param name="OtlpTraces">Export spans over OTLP.</param>
 /// <param name="OtlpMetrics">Export metrics over OTLP.</param>
 /// <param name="SdkDisabled">OTEL_SDK_DISABLED=true: no provider at all.</param>
-public sealed record TelemetrySettings(bool OtlpTraces, bool OtlpMetrics, bool SdkDisabled = false)
+/// <param name="SamplerFromEnvironment">OTEL_TRACES_SAMPLER names the sampler (else the hosts' request-trace sampler).</param>
+public sealed record TelemetrySettings(bool OtlpTraces, bool OtlpMetrics, bool SdkDisabled = false, bool SamplerFromEnvironment = false)
 {
     public const string Endpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string TracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
@@ -30,6 +31,7 @@ public sealed record TelemetrySettings(bool OtlpTraces, bool OtlpMetrics, bool S
         if (Is("OTEL_SDK_DISABLED", "true")) return new TelemetrySettings(false, false, SdkDisabled: true);
         return new TelemetrySettings(
             OtlpTraces: (Set(Endpoint) || Set(TracesEndpoint)) && !Is("OTEL_TRACES_EXPORTER", "none"),
-            OtlpMetrics: (Set(Endpoint) || Set(MetricsEndpoint)) && !Is("OTEL_METRICS_EXPORTER", "none"));
+            OtlpMetrics: (Set(Endpoint) || Set(MetricsEndpoint)) && !Is("OTEL_METRICS_EXPORTER", "none"),
+            SamplerFromEnvironment: Set(Client.Telemetry.RequestTraceSampler.SamplerVariable));
     }
 }

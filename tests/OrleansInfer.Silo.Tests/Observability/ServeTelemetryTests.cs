@@ -98,6 +98,20 @@ public sealed class ServeTelemetryTests(ServeTelemetryFixture serve) : IClassFix
 
         Assert.All(trace, s => Assert.Equal(ServeTelemetryFixture.ServiceName, s.ServiceName));
         Assert.All(trace, s => Assert.Equal(ServeTelemetryFixture.Environment, s.Resource["deployment.environment.name"].GetString()));
+
+        // Orleans' grain calls are in the trace, but not a span pair per streamed batch of tokens.
+        Assert.Contains(trace, s => s.Name == "IWorkerGrain/Generate");
+        Assert.DoesNotContain(trace, s => s.Name.StartsWith("IAsyncEnumerableGrainExtension/MoveNext", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OrleansBackgroundCallsStartNoTraces()
+    {
+        // The load reports run every 250 ms from the start; by the time a request's trace arrived, several were made.
+        await WaitForTrace(ServeTelemetryFixture.CompletionTraceId, ServeTelemetryFixture.CompletionClientSpanId, $"text_completion {Model}");
+        var spans = await serve.Receiver.SpansAsync();
+        Assert.DoesNotContain(spans, s => s.Name is "IRouterControl/ReportLoad" or "IWorkerControl/ReportNow");
+        Assert.All(spans.Where(s => s.ParentSpanId is null or ""), s => Assert.Contains(s.Kind, new[] { "SERVER", "INTERNAL" }));
     }
 
     [Fact]
