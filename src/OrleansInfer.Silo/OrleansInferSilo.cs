@@ -82,6 +82,15 @@ public static class OrleansInferSilo
         services.AddSingleton(sp =>
         {
             var engines = new WorkerEngines(options, runnerFactory, sp.GetService<ILogger<WorkerEngines>>(), sp.GetService<ILogger<LlmEngine>>());
+            // The silo's address is known before it starts: the engines' series carry their worker and silo from the first scrape.
+            if (sp.GetService<ILocalSiloDetails>()?.SiloAddress.ToParsableString() is { } silo)
+            {
+                foreach (var device in engines.Devices)
+                {
+                    var engine = engines.Get(device);
+                    engine.TelemetryLabels = engine.TelemetryLabels with { Worker = Abstractions.WorkerKeys.Format(silo, device, engines.ModelId), Silo = silo };
+                }
+            }
             // The probes see the engines from now on (they never resolve them: that would load the model on a request thread).
             sp.GetRequiredService<SiloReadiness>().EnginesLoaded(engines);
             return engines;

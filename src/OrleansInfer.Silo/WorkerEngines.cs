@@ -56,7 +56,7 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
                 {
                     Scheduler = new SchedulerOptions { MaxNumBatchedTokens = options.MaxNumBatchedTokens, MaxNumSeqs = options.MaxNumSeqs, MaxWaitingRequests = options.MaxWaitingRequests },
                     MaxConsecutiveFailures = options.MaxConsecutiveFailures,
-                    // Worker and silo labels join when the worker grain first activates (LocalWorkers): the silo address is not known here.
+                    // Worker and silo labels: set by OrleansInferSilo.AddServices, which knows the silo's address.
                     TelemetryLabels = new TelemetryLabels { Model = ModelId, Device = runner.DeviceName },
                 }, engineLogger));
             }

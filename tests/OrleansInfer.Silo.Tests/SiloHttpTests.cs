@@ -44,9 +44,14 @@ public sealed class SiloHttpTests
             // Loaded but not yet registered with the router: still loading; the worker is listed.
             Assert.Equal((HttpStatusCode.ServiceUnavailable, """{"status":"loading"}"""), await silo.GetAsync("/ready"));
             Assert.Equal(1, (await StatusAsync(silo)).GetProperty("workers").GetArrayLength());
+            // The engine's series already carry the worker key, before any grain ran (other tests' engines share the
+            // process's meter: the key is looked for among them once it is known).
+            var (_, metrics) = await silo.GetAsync("/metrics");
+            var labelled = PrometheusText.Parse(metrics).Where(m => m.Name == "orleansinfer_kv_cache_usage").Select(m => m.Labels.GetValueOrDefault("worker")).ToList();
 
             await silo.Host.StartAsync();
             var key = Assert.Single(await silo.Workers().WaitAsync(Timeout));
+            Assert.Contains(key, labelled);
             Assert.Equal((HttpStatusCode.OK, """{"status":"ready"}"""), await silo.GetAsync("/ready"));
             var ready = await StatusAsync(silo);
             Assert.Equal("ready", ready.GetProperty("status").GetString());
