@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Client;
+using OrleansInfer.Gateway.Inference;
 using OrleansInfer.Silo;
 
 namespace OrleansInfer.Cli.Commands;
@@ -47,13 +48,18 @@ internal static class ServeCommand
             }
 
             using var silo = OrleansInferSilo.Build(siloOptions);
+            var grains = silo.Services.GetRequiredService<IClusterClient>();
+            // The gateway listens before the model loads, as llama.cpp's server does: /ready says not ready and
+            // requests get 503 with Retry-After until the worker is ready.
+            var cluster = new StartingCluster(new ClusterInference(grains, new ClusterStreamClient(grains), gatewayOptions));
+            await using var gatewayApp = await GatewayRunner.StartAsync(grains, cluster, gatewayOptions, ct);
             SiloEngineSettings.LoadEngines(silo);
             await silo.StartAsync(ct);
             try
             {
                 await silo.Services.GetRequiredService<SiloReady>().Workers.WaitAsync(TimeSpan.FromMinutes(5), ct);
-                var grains = silo.Services.GetRequiredService<IClusterClient>();
-                await GatewayRunner.RunAsync(grains, new ClusterStreamClient(grains), gatewayOptions, $"serve (model '{siloOptions.ResolvedModelId}')", output, ct);
+                cluster.MarkStarted();
+                await GatewayRunner.ServeAsync(gatewayApp, gatewayOptions, $"serve (model '{siloOptions.ResolvedModelId}')", output);
             }
             finally
             {
