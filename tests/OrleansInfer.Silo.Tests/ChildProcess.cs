@@ -76,6 +76,13 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Waits for an output line matching <paramref name="match"/> (stdout or stderr).</summary>
+    /// <summary>
+    /// The line `silo`, `serve` and `gateway` print on stdout once they serve ("orleans-infer serve (...) ready: ..."),
+    /// not a log line that happens to contain the word ("... already in use").
+    /// </summary>
+    public static bool IsReadyLine(string line) =>
+        line.StartsWith("orleans-infer ", StringComparison.Ordinal) && line.Contains(" ready: ", StringComparison.Ordinal);
+
     public async Task<string> WaitForLine(Func<string, bool> match, TimeSpan timeout, string expected)
     {
         var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

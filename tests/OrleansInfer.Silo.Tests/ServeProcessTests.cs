@@ -18,7 +18,7 @@ public sealed class ServeProcessTests
     {
         int port = FreePorts.Next(), grpc = FreePorts.Next();
         using var serve = new ChildProcess("serve", "serve", "--model", SharedData.Stories260KGguf, "--threads", "2", "--port", $"{port}", "--grpc-port", $"{grpc}");
-        var ready = await serve.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the ready line");
+        var ready = await serve.WaitForLine(ChildProcess.IsReadyLine, TimeSpan.FromSeconds(60), "the ready line");
         Assert.Contains($"http://127.0.0.1:{port}/v1", ready);
         Assert.Contains($"http://127.0.0.1:{grpc}", ready);
 
@@ -38,7 +38,7 @@ public sealed class ServeProcessTests
         int siloPort = FreePorts.Next(), siloGateway = FreePorts.Next(), siloHttp = FreePorts.Next(), port = FreePorts.Next(), grpc = FreePorts.Next();
         using var running = new ChildProcess("silo", "silo", "--model", SharedData.Stories260KGguf, "--threads", "1", "--silo-port", $"{siloPort}",
             "--primary-silo-port", $"{siloPort}", "--gateway-port", $"{siloGateway}", "--model-id", "tiny", "--http-port", $"{siloHttp}");
-        var siloReady = await running.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the silo's ready line");
+        var siloReady = await running.WaitForLine(ChildProcess.IsReadyLine, TimeSpan.FromSeconds(60), "the silo's ready line");
         Assert.EndsWith($"Localhost clustering, http port {siloHttp}", siloReady);
         using (var probes = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{siloHttp}") })
         {
@@ -47,7 +47,7 @@ public sealed class ServeProcessTests
         }
 
         using var gateway = new ChildProcess("gateway", "gateway", "--cluster", $"localhost:{siloGateway}", "--port", $"{port}", "--grpc-port", $"{grpc}", "--api-key", "k1");
-        await gateway.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the gateway's ready line");
+        await gateway.WaitForLine(ChildProcess.IsReadyLine, TimeSpan.FromSeconds(60), "the gateway's ready line");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/cluster/status")).StatusCode);

@@ -40,7 +40,7 @@ public sealed class SiloCommandCudaDriverTests : IDisposable
         // stdout and stderr are separate pipes: wait for each line rather than assume their order.
         var warning = await silo.WaitForLine(l => l.Contains("OrleansInfer.Silo.WorkerEngines"), Timeout, "a log line of WorkerEngines");
         Assert.Equal($"warn: OrleansInfer.Silo.WorkerEngines[0] --backend auto: {Cause}; starting 1 CPU worker(s) instead", warning);
-        var ready = await silo.WaitForLine(l => l.Contains("ready"), Timeout, "a line containing 'ready'");
+        var ready = await silo.WaitForLine(ChildProcess.IsReadyLine, Timeout, "a line containing 'ready'");
         Assert.Contains(", 1 worker(s), ", ready);
         await silo.WaitForLine(l => l.StartsWith("  worker ", StringComparison.Ordinal), Timeout, "the started worker's line");
     }

@@ -35,8 +35,9 @@ internal static class ServeCommand
                     engine.Apply(r, o);
                     // The silo's own ports stay private: loopback only, chosen free, so only the gateway faces clients.
                     o.Clustering = ClusteringKind.Localhost;
-                    o.SiloPort = o.PrimarySiloPort = FreePorts.Next();
-                    o.GatewayPort = FreePorts.Next();
+                    // Never the gateway's own ports: a port its caller just released is what the system offers first.
+                    o.SiloPort = o.PrimarySiloPort = FreePorts.Next(gatewayOptions.Port, gatewayOptions.GrpcPort);
+                    o.GatewayPort = FreePorts.Next(gatewayOptions.Port, gatewayOptions.GrpcPort);
                     // The gateway's port serves the probes and /metrics, and its telemetry exports the whole process.
                     o.HttpPort = null;
                     o.ExportTelemetry = false;

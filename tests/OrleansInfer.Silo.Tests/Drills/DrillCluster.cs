@@ -55,7 +55,7 @@ public sealed class DrillCluster : IAsyncDisposable
         }
         foreach (var (process, port) in starting)
         {
-            await process.WaitForLine(l => l.Contains("ready"), TimeSpan.FromSeconds(120), "a line containing 'ready'");
+            await process.WaitForLine(ChildProcess.IsReadyLine, TimeSpan.FromSeconds(120), "a line containing 'ready'");
             var worker = (await process.WaitForLine(l => l.TrimStart().StartsWith("worker ", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "its worker key")).Trim()["worker ".Length..];
             Silos.Add(new DrillSilo(process, port, worker));
         }

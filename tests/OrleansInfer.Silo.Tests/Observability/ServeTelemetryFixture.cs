@@ -78,7 +78,7 @@ public sealed class ServeTelemetryFixture : IAsyncLifetime
         _serve = new ChildProcess("serve", environment, "serve", "--model", SharedData.Stories260KGguf,
             "--chat-template", SharedData.File("chat-templates", "google-gemma-2-2b-it.jinja"),
             "--threads", "1", "--port", $"{HttpPort}", "--grpc-port", $"{grpc}");
-        await _serve.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the ready line");
+        await _serve.WaitForLine(ChildProcess.IsReadyLine, TimeSpan.FromSeconds(60), "the ready line");
 
         // No propagation from this process: the only traceparent a request carries is the one a test sets.
         Http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null })

@@ -20,7 +20,7 @@ public sealed class SiloMetricsPortTests
         int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next(), httpPort = FreePorts.Next();
         using var silo = new ChildProcess("silo", "silo", "--model", SharedData.Stories260KGguf, "--threads", "1", "--silo-port", $"{siloPort}",
             "--primary-silo-port", $"{siloPort}", "--gateway-port", $"{gatewayPort}", "--http-port", $"{httpPort}");
-        await silo.WaitForLine(l => l.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the silo's ready line");
+        await silo.WaitForLine(ChildProcess.IsReadyLine, TimeSpan.FromSeconds(60), "the silo's ready line");
 
         using var status = new ChildProcess("cluster status", "cluster", "status", "--cluster", $"localhost:{gatewayPort}", "--json");
         Assert.True(await status.WaitForExit(TimeSpan.FromSeconds(60)) == 0, $"cluster status failed:\n{string.Join('\n', status.Lines)}");
