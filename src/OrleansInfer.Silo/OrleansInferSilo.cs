@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Runtime;
+using OrleansInfer.Client.Telemetry;
 using OrleansInfer.Engine.Core;
 using OrleansInfer.Grains.Placement;
 using OrleansInfer.Grains.Routing;

@@ -6,6 +6,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Orleans.Runtime;
+using OrleansInfer.Client.Telemetry;
 using OrleansInfer.Silo.Http;
 using OrleansInfer.Silo.Telemetry;
 using OrleansInfer.Testing;

@@ -35,7 +35,7 @@ internal static class ServeCommand
                     engine.Apply(r, o);
                     // The silo's own ports stay private: loopback only, chosen free, so only the gateway faces clients.
                     o.Clustering = ClusteringKind.Localhost;
-                    // Never the gateway's own ports: a port its caller just released is what the system offers first.
+                    // Never the gateway's own ports: the gateway binds them before the silo starts.
                     o.SiloPort = o.PrimarySiloPort = FreePorts.Next(gatewayOptions.Port, gatewayOptions.GrpcPort);
                     o.GatewayPort = FreePorts.Next(gatewayOptions.Port, gatewayOptions.GrpcPort);
                     // The gateway's port serves the probes and /metrics, and its telemetry exports the whole process.

@@ -21,20 +21,6 @@ public static class GatewayTelemetry
     /// <summary>Where Prometheus scrapes (open without an API key, like the probes).</summary>
     public const string MetricsPath = "/metrics";
 
-    /// <summary>Meters exported: the engine's, the cluster's and the gateway's, and Orleans' own.</summary>
-    public static IReadOnlyList<string> Meters { get; } = ["OrleansInfer.*", "Microsoft.Orleans"];
-
-    /// <summary>ActivitySources traced: ours and Orleans' (grain calls, with activity propagation a request's trace runs into the silo).</summary>
-    public static IReadOnlyList<string> Sources { get; } = ["OrleansInfer.*", "Microsoft.Orleans.Application", "Microsoft.Orleans.Runtime"];
-
-    /// <summary>Which signals go to an OTLP endpoint, as the standard variables in <paramref name="configuration"/> say.</summary>
-    public static (bool Traces, bool Metrics) OtlpSignals(IConfiguration configuration)
-    {
-        bool Set(string key) => !string.IsNullOrWhiteSpace(configuration[key]);
-        var all = Set("OTEL_EXPORTER_OTLP_ENDPOINT");
-        return (all || Set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), all || Set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
-    }
-
     /// <summary>
     /// Requests traced by the ASP.NET Core instrumentation: not the scrapes, probes and status page polls, which would
     /// bury the requests that matter.
@@ -47,7 +33,7 @@ public static class GatewayTelemetry
     /// <summary>Registers the GenAI telemetry and the SDK (see the type's summary) on <paramref name="builder"/>.</summary>
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder)
     {
-        var (traces, metrics) = OtlpSignals(builder.Configuration);
+        var settings = TelemetrySettings.From(builder.Configuration);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<GenAiMetrics>();
         builder.Services.AddSingleton<GenAiTelemetry>();
@@ -56,16 +42,16 @@ public static class GatewayTelemetry
             .ConfigureResource(r => r.AddService(DefaultServiceName, serviceVersion: StatusEndpoints.Version).AddEnvironmentVariableDetector())
             .WithMetrics(m =>
             {
-                m.AddMeter([.. Meters]).AddAspNetCoreInstrumentation().AddRuntimeInstrumentation().AddPrometheusExporter();
-                if (metrics) m.AddOtlpExporter();
+                m.AddMeter([.. TelemetrySettings.Meters]).AddAspNetCoreInstrumentation().AddRuntimeInstrumentation().AddPrometheusExporter();
+                if (settings.OtlpMetrics) m.AddOtlpExporter();
             });
         // Without an exporter spans would be made for nobody; the ASP.NET Core server span still takes the caller's
         // traceparent, so in-process listeners see the gateway's spans in the caller's trace.
-        if (traces)
+        if (settings.OtlpTraces)
         {
             otel.WithTracing(t => t
-                .AddSource([.. Sources])
-                .SetRequestTraceSampler(!string.IsNullOrWhiteSpace(builder.Configuration[RequestTraceSampler.SamplerVariable]))
+                .AddSource([.. TelemetrySettings.Sources])
+                .SetRequestTraceSampler(settings.SamplerFromEnvironment)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => IsTraced(context.Request.Path))
                 .AddOtlpExporter());
         }

@@ -22,12 +22,6 @@ public static class SiloTelemetry
     /// <summary>service.name unless OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) says otherwise.</summary>
     public const string DefaultServiceName = "orleans-infer-silo";
 
-    /// <summary>The meters a silo exports (the runtime's come from the runtime instrumentation).</summary>
-    public static IReadOnlyList<string> Meters { get; } = ["OrleansInfer.*", "Microsoft.Orleans"];
-
-    /// <summary>The activity sources a silo exports.</summary>
-    public static IReadOnlyList<string> Sources { get; } = ["OrleansInfer.*", "Microsoft.Orleans.Application", "Microsoft.Orleans.Runtime"];
-
     /// <summary>Registers the providers <paramref name="options"/> and <paramref name="settings"/> call for.</summary>
     public static void Add(IServiceCollection services, SiloOptions options, TelemetrySettings settings)
     {
@@ -40,14 +34,14 @@ public static class SiloTelemetry
         {
             telemetry.WithMetrics(metrics =>
             {
-                metrics.AddMeter([.. Meters]).AddRuntimeInstrumentation();
+                metrics.AddMeter([.. TelemetrySettings.Meters]).AddRuntimeInstrumentation();
                 if (prometheus) metrics.AddPrometheusExporter();
                 // Endpoint, protocol (grpc | http/protobuf), headers and timeouts: the SDK reads the OTEL_* keys itself.
                 if (settings.OtlpMetrics) metrics.AddOtlpExporter();
             });
         }
         if (settings.OtlpTraces)
-            telemetry.WithTracing(tracing => tracing.AddSource([.. Sources]).SetRequestTraceSampler(settings.SamplerFromEnvironment).AddOtlpExporter());
+            telemetry.WithTracing(tracing => tracing.AddSource([.. TelemetrySettings.Sources]).SetRequestTraceSampler(settings.SamplerFromEnvironment).AddOtlpExporter());
     }
 
     /// <summary>

@@ -16,6 +16,8 @@ using OrleansInfer.Gateway.Telemetry;
 using OrleansInfer.Gateway.Tests.OpenAi;
 using OrleansInfer.Testing;
 
+using OrleansInfer.Client.Telemetry;
+
 namespace OrleansInfer.Gateway.Tests.Telemetry;
 
 /// <summary>An OTLP/HTTP endpoint that keeps what it is sent (the bodies are protobuf; tests look for bytes in them).</summary>
@@ -111,14 +113,17 @@ public sealed class GatewayTelemetryTests
     private static IConfiguration Environment(params (string Key, string Value)[] variables) =>
         new ConfigurationBuilder().AddInMemoryCollection(variables.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
 
+    private static (bool Traces, bool Metrics) Signals(IConfiguration environment) =>
+        TelemetrySettings.From(environment) is var s ? (s.OtlpTraces, s.OtlpMetrics) : default;
+
     [Fact]
     public void OtlpSignalsFollowTheStandardVariables()
     {
-        Assert.Equal((false, false), GatewayTelemetry.OtlpSignals(Environment()));
-        Assert.Equal((false, false), GatewayTelemetry.OtlpSignals(Environment(("OTEL_EXPORTER_OTLP_ENDPOINT", " "))));
-        Assert.Equal((true, true), GatewayTelemetry.OtlpSignals(Environment(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"))));
-        Assert.Equal((true, false), GatewayTelemetry.OtlpSignals(Environment(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/traces"))));
-        Assert.Equal((false, true), GatewayTelemetry.OtlpSignals(Environment(("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://collector:4318/v1/metrics"))));
+        Assert.Equal((false, false), Signals(Environment()));
+        Assert.Equal((false, false), Signals(Environment(("OTEL_EXPORTER_OTLP_ENDPOINT", " "))));
+        Assert.Equal((true, true), Signals(Environment(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"))));
+        Assert.Equal((true, false), Signals(Environment(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/traces"))));
+        Assert.Equal((false, true), Signals(Environment(("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://collector:4318/v1/metrics"))));
     }
 
     [Fact]
