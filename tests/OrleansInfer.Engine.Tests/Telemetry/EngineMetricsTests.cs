@@ -125,11 +125,21 @@ public sealed class EngineMetricsTests
     [Fact]
     public async Task PreemptionsAreCountedAsTheSchedulerCountsThem()
     {
-        // 6 blocks of 4: two requests growing to 16 tokens (4 blocks each) cannot run together to the end.
-        var (engine, metrics, _) = Start(new ScriptedRunner(blocks: 6, blockSize: 4), new SchedulerOptions { MaxNumSeqs = 2 });
+        // 6 blocks of 4: two requests growing to 16 tokens (4 blocks each) cannot run together to the end. The first
+        // step waits until both are queued: otherwise the first could finish before the second arrives, and nothing
+        // would give way.
+        var runner = new ScriptedRunner(blocks: 6, blockSize: 4);
+        using var bothQueued = new ManualResetEventSlim();
+        runner.BeforeExecute = (call, _) =>
+        {
+            if (call == 0) Wait(bothQueued, "the test to queue both requests");
+        };
+        var (engine, metrics, _) = Start(runner, new SchedulerOptions { MaxNumSeqs = 2 });
         using var _ = metrics;
-        await Within(Task.WhenAll(engine.GenerateAsync(new GenerationRequest([3, 4, 5, 6], Greedy(12))),
-            engine.GenerateAsync(new GenerationRequest([6, 5, 4, 3], Greedy(12)))), "both requests");
+        var first = engine.GenerateAsync(new GenerationRequest([3, 4, 5, 6], Greedy(12)));
+        var second = engine.GenerateAsync(new GenerationRequest([6, 5, 4, 3], Greedy(12)));
+        bothQueued.Set();
+        await Within(Task.WhenAll(first, second), "both requests");
         Assert.True(await engine.WhenIdleAsync(new CancellationTokenSource(Waits.Timeout).Token), "the engine should be idle");
         await engine.DisposeAsync();
 
