@@ -15,6 +15,9 @@ public sealed record CpuRunnerOptions
     /// <summary>Memory budget for the KV cache when <see cref="KvBlocks"/> is not given.</summary>
     public long KvCacheBytes { get; init; } = 1L << 30;
 
+    /// <summary>How keys and values are stored (f32 by default; f16 halves the pool's bytes per token).</summary>
+    public OrleansInfer.Engine.Runner.KvCacheDataType KvCacheDataType { get; init; } = OrleansInfer.Engine.Runner.KvCacheDataType.F32;
+
     /// <summary>Most tokens per forward pass (prompt chunks plus decodes).</summary>
     public int MaxBatchTokens { get; init; } = 512;
 

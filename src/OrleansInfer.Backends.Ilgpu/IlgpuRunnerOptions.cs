@@ -31,6 +31,9 @@ public sealed record IlgpuRunnerOptions
     /// <summary>KV budget on the CPU accelerator, and an upper bound on CUDA when set explicitly.</summary>
     public long? KvCacheBytes { get; init; }
 
+    /// <summary>How keys and values are stored (f32 by default; f16 halves the pool's bytes per token).</summary>
+    public OrleansInfer.Engine.Runner.KvCacheDataType KvCacheDataType { get; init; } = OrleansInfer.Engine.Runner.KvCacheDataType.F32;
+
     /// <summary>Most tokens per forward pass (prompt chunks plus decodes).</summary>
     public int MaxBatchTokens { get; init; } = 512;
 

@@ -174,5 +174,5 @@ internal static class ModelCommand
     };
 
     private static GgmlType ParseType(string name) =>
-        GgmlTypeInfo.TryParse(name, out var t) ? t : throw new CliException($"unknown --type '{name}' (f32, f16, bf16, q8_0 or q4_0)");
+        GgmlTypeInfo.TryParse(name, out var t) && Quantize.CanEncode(t) ? t : throw new CliException($"unknown --type '{name}' (f32, f16, bf16, q8_0 or q4_0)");
 }

@@ -33,12 +33,18 @@ public interface IModelRunner : IDisposable
 }
 
 /// <summary>The KV block pool: <see cref="BlockCount"/> blocks of <see cref="BlockSize"/> token slots.</summary>
-public sealed record KvCacheInfo(int BlockSize, int BlockCount, long BytesPerBlock)
+public sealed record KvCacheInfo(int BlockSize, int BlockCount, long BytesPerBlock, KvCacheDataType DataType = KvCacheDataType.F32)
 {
+    /// <summary>Bytes one token's keys and values take across all layers in this pool.</summary>
+    public long TokenBytes => BytesPerBlock / BlockSize;
+
     public long TotalBytes => BlockCount * BytesPerBlock;
 
     public int TotalSlots => BlockCount * BlockSize;
 
     /// <summary>Bytes one token's keys and values take across all layers.</summary>
     public static long BytesPerToken(LlamaConfig c, int bytesPerElement) => 2L * c.BlockCount * c.KvDim * bytesPerElement;
+
+    /// <summary>Bytes one token's keys and values take across all layers when stored as <paramref name="type"/> (one row per KV head).</summary>
+    public static long BytesPerToken(LlamaConfig c, KvCacheDataType type) => 2L * c.BlockCount * c.KvHeadCount * KvCacheDataTypes.RowBytes(type, c.HeadDim);
 }

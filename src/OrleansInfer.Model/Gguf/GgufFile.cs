@@ -132,7 +132,9 @@ public sealed unsafe class GgufFile : IDisposable
             var rawType = c.ReadUInt32($"type of '{name}'");
             var type = (GgmlType)rawType;
             if (!GgmlTypeInfo.IsSupported(type))
-                throw c.Error($"tensor '{name}' has unknown or unsupported ggml type {rawType}", typeAt);
+                throw c.Error(Enum.IsDefined(type)
+                    ? $"tensor '{name}' has ggml type {GgmlTypeInfo.Name(type)} ({rawType}), which orleans-infer cannot read"
+                    : $"tensor '{name}' has unknown ggml type {rawType}", typeAt);
             if (shape[0] % GgmlTypeInfo.BlockSize(type) != 0)
                 throw c.Error($"tensor '{name}' row length {shape[0]} is not a multiple of the {type} block size {GgmlTypeInfo.BlockSize(type)}", dimsAt);
             var offsetAt = c.Position;

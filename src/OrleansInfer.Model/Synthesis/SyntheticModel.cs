@@ -9,6 +9,8 @@ public sealed record SyntheticPreset(string Name, LlamaConfig Config, string Def
     public static IReadOnlyList<SyntheticPreset> All { get; } =
     [
         new("stories260k", Shape(64, 5, 8, 4, 172, 512, 512), "tok512.bin"),
+        // The smallest shape whose rows are whole K-quant super-blocks (256), with GQA and 64-wide heads: quantization tests.
+        new("tiny256", Shape(256, 2, 4, 2, 768, 512, 256), "tok512.bin"),
         new("stories15m", Shape(288, 6, 6, 6, 768, 32000, 256), "llama2-tokenizer.bin"),
         new("stories110m", Shape(768, 12, 12, 12, 2048, 32000, 1024), "llama2-tokenizer.bin"),
         new("tinyllama-1.1b", Shape(2048, 22, 32, 4, 5632, 32000, 2048), "llama2-tokenizer.bin"),
