@@ -22,6 +22,9 @@ public static class Quantizer
         return upper == "F32" ? LLamaFtype.ALL_F32 : Enum.Parse<LLamaFtype>("MOSTLY_" + upper);
     }
 
+    /// <summary>The llama-quantize name of a file type ("Q4_K_M").</summary>
+    public static string Name(LLamaFtype type) => type == LLamaFtype.ALL_F32 ? "F32" : type.ToString().Replace("MOSTLY_", "", StringComparison.Ordinal);
+
     /// <summary>
     /// Quantizes <paramref name="source"/> into <paramref name="destination"/> with llama.cpp's defaults
     /// (output.weight quantized too, as llama-quantize does unless --leave-output-tensor).
@@ -34,7 +37,7 @@ public static class Quantizer
         // Loads the native library before the first llama_model_quantize call.
         NativeApi.llama_empty_call();
         if (!LLamaQuantizer.Quantize(source, destination, type, threads, allowRequantize: true, quantizeOutputTensor: !leaveOutputTensor))
-            throw new InvalidOperationException($"llama.cpp could not quantize {source} to {type}");
+            throw new InvalidOperationException($"llama.cpp could not quantize {source} to {Name(type)}");
     }
 }
 
