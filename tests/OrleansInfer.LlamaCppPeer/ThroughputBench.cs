@@ -19,13 +19,24 @@ public static class PeerThroughputBench
     public static ThroughputStats Run(LlamaCppSession session, IReadOnlyList<WorkloadRequest> workload, int maxSequences, int maxBatchTokens)
     {
         var warmup = workload.Take(Math.Min(4, workload.Count)).Select(w => w with { Prompt = w.Prompt[..Math.Min(w.Prompt.Length, 32)], OutputTokens = Math.Min(w.OutputTokens, 8) }).ToList();
-        RunOnce(session, warmup, maxSequences, maxBatchTokens);
-        return RunOnce(session, workload, maxSequences, maxBatchTokens);
+        RunOnce(session, warmup, maxSequences, maxBatchTokens, null);
+        return RunOnce(session, workload, maxSequences, maxBatchTokens, null);
     }
 
-    private sealed class Slot(int seqId, WorkloadRequest request)
+    /// <summary>One run without warm-up that also returns each request's generated tokens (for tests).</summary>
+    public static (ThroughputStats Stats, int[][] Tokens) Generate(LlamaCppSession session, IReadOnlyList<WorkloadRequest> workload, int maxSequences, int maxBatchTokens)
+    {
+        var tokens = workload.Select(_ => new List<int>()).ToArray();
+        var stats = RunOnce(session, workload, maxSequences, maxBatchTokens, tokens);
+        return (stats, tokens.Select(t => t.ToArray()).ToArray());
+    }
+
+    private sealed class Slot(int seqId, int index, WorkloadRequest request)
     {
         public int SeqId { get; } = seqId;
+
+        /// <summary>The request's place in the workload.</summary>
+        public int Index { get; } = index;
 
         public WorkloadRequest Request { get; } = request;
 
@@ -41,7 +52,7 @@ public static class PeerThroughputBench
         public int Position => Prefilled + Math.Max(0, Generated - 1);
     }
 
-    private static ThroughputStats RunOnce(LlamaCppSession session, IReadOnlyList<WorkloadRequest> workload, int maxSequences, int maxBatchTokens)
+    private static ThroughputStats RunOnce(LlamaCppSession session, IReadOnlyList<WorkloadRequest> workload, int maxSequences, int maxBatchTokens, List<int>[]? tokens)
     {
         session.ClearKvCache();
         var batch = new LLamaBatch();
@@ -67,7 +78,8 @@ public static class PeerThroughputBench
             }
             while (budget > 0 && waiting < workload.Count && freeIds.Count > 0)
             {
-                var slot = new Slot(freeIds.Pop(), workload[waiting++]);
+                var slot = new Slot(freeIds.Pop(), waiting, workload[waiting]);
+                waiting++;
                 running.Add(slot);
                 budget -= Schedule(batch, slot, budget, logitRows);
                 scheduled++;
@@ -83,6 +95,7 @@ public static class PeerThroughputBench
                 slot.Next = LlamaCppSession.Argmax(session.Handle.GetLogitsIth(row));
                 slot.Generated++;
                 outputTokens++;
+                tokens?[slot.Index].Add(slot.Next);
                 if (slot.Generated < slot.Request.OutputTokens) continue;
                 session.Handle.MemorySequenceRemove((LLamaSeqId)slot.SeqId, -1, -1);
                 freeIds.Push(slot.SeqId);
