@@ -170,6 +170,13 @@ internal static class EvalCommand
     {
         if (!File.Exists(textPath)) throw new CliException($"text file not found: {textPath}");
         using var file = LoadedModel.OpenFile(modelPath, null);
+        return (Prepare(file, textPath, context), file.Config!);
+    }
+
+    /// <summary>The chunks of a text for an opened model.</summary>
+    public static TextChunks Prepare(Model.ModelFile file, string textPath, int? context)
+    {
+        if (!File.Exists(textPath)) throw new CliException($"text file not found: {textPath}");
         var config = file.Config!;
         var ctx = context ?? Math.Min(DefaultContext, config.ContextLength);
         if (ctx < 4) throw new CliException($"--ctx {ctx} is too small (at least 4)");
@@ -177,7 +184,7 @@ internal static class EvalCommand
         var tokenizer = Tokenizer.Create(file.Vocabulary);
         var tokens = tokenizer.Encode(File.ReadAllText(textPath), addSpecial: true, parseSpecial: false);
         if (tokens.Length < ctx) throw new CliException($"the text has {tokens.Length} tokens, fewer than one chunk of {ctx} (pass a smaller --ctx or a longer text)");
-        return (TextChunks.Create(tokens, ctx, file.Vocabulary.AddBos ? tokenizer.BosId : -1), config);
+        return TextChunks.Create(tokens, ctx, file.Vocabulary.AddBos ? tokenizer.BosId : -1);
     }
 
     private static Model.Tokenization.Vocabulary Vocabulary(string path)
