@@ -87,7 +87,7 @@ internal static class ModelQuantizeCommand
                 fileType = QuantizationMixes.FileType(mix);
             }
 
-            if (choices.FirstOrDefault(c => !Quantize.CanEncode(c.Type)) is { } missing)
+            if (choices.FirstOrDefault(c => !LlamaGguf.CanWrite(c.Type)) is { } missing)
                 throw new CliException($"{missing.Name} needs {GgmlTypeInfo.Name(missing.Type)}, which this build cannot encode yet", ExitCodes.Failure);
             using (var progress = new ConsoleProgress(error, "quantizing"))
             {
@@ -100,9 +100,9 @@ internal static class ModelQuantizeCommand
     }
 
     private static GgmlType ParseType(string option, string name) =>
-        GgmlTypeInfo.TryParse(name, out var t) && BaseMix(t) is not null && Quantize.CanEncode(t)
+        GgmlTypeInfo.TryParse(name, out var t) && BaseMix(t) is not null && LlamaGguf.CanWrite(t)
             ? t
-            : throw new CliException($"{option}: unknown or unsupported type '{name}' (f16, bf16, q8_0, q4_0{(Quantize.CanEncode(GgmlType.Q4_K) ? ", q4_k, q5_k, q6_k" : "")})");
+            : throw new CliException($"{option}: unknown or unsupported type '{name}' (f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k)");
 
     /// <summary>The llama.cpp mix whose default type <paramref name="type"/> is (its llama_ftype goes in general.file_type).</summary>
     private static QuantizationMix? BaseMix(GgmlType type) =>
