@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using static OrleansInfer.Backends.Cpu.Kernels.Quantized.KQuantBlocks;
+
+namespace OrleansInfer.Backends.Cpu.Kernels.Quantized;
+
+/// <summary>Q4_K × Q8_K. Each 32 bytes of qs hold 64 weights: low nibbles are values 0-31 of the 64, high nibbles
+/// 32-63, each half with its own 6-bit scale and min.</summary>
+internal static unsafe partial class KQuantDot
+{
+    /// <summary>256-bit lanes as llama.cpp's AVX2 kernel: per 64 weights two vpmaddubsw and two scaled vpmaddwd per token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Q4KAvx2<TG, TS>(byte* w, long rowBytes, int rows, byte* x, long xRowBytes, int blocks, float* y, int ldy, bool accumulate)
+        where TG : struct, ITokenGroup
+        where TS : struct, IScaleAdd
+    {
+        var m4 = Vector256.Create((byte)0x0F);
+        var scalesAndMins = stackalloc short[16];
+        for (var r = 0; r < rows; r++)
+        {
+            Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            var wb = w + r * rowBytes;
+            var xb = x;
+            for (var b = 0; b < blocks; b++, wb += Q4KBytes, xb += Q8KActivations.BlockBytes)
+            {
+                ScalesAndMins(wb + Q4KScales).Store(scalesAndMins);
+                Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                var qs = wb + Q4KQs;
+                var xq = xb + Q8KQs;
+                for (var j = 0; j < 4; j++, qs += 32, xq += 64)
+                {
+                    var bits = Vector256.Load(qs);
+                    var lo = bits & m4;
+                    var hi = Vector256.ShiftRightLogical(bits.AsUInt16(), 4).AsByte() & m4;
+                    var sl = Vector256.Create(scalesAndMins[2 * j]);
+                    var sh = Vector256.Create(scalesAndMins[2 * j + 1]);
+                    s0 = ScaleAdd<TS>(ScaleAdd<TS>(s0, sl, Products(lo, xq)), sh, Products(hi, xq + 32));
+                    if (TG.Count > 1) s1 = ScaleAdd<TS>(ScaleAdd<TS>(s1, sl, Products(lo, xq + xRowBytes)), sh, Products(hi, xq + xRowBytes + 32));
+                    if (TG.Count > 2) s2 = ScaleAdd<TS>(ScaleAdd<TS>(s2, sl, Products(lo, xq + 2 * xRowBytes)), sh, Products(hi, xq + 2 * xRowBytes + 32));
+                    if (TG.Count > 3) s3 = ScaleAdd<TS>(ScaleAdd<TS>(s3, sl, Products(lo, xq + 3 * xRowBytes)), sh, Products(hi, xq + 3 * xRowBytes + 32));
+                }
+                var mins = Vector128.Load(scalesAndMins + 8);
+                var wd = Fp16(wb);
+                var wdmin = Fp16(wb + 2);
+                acc0 = AddBlock(acc0, s0, mins, wd, wdmin, xb);
+                if (TG.Count > 1) acc1 = AddBlock(acc1, s1, mins, wd, wdmin, xb + xRowBytes);
+                if (TG.Count > 2) acc2 = AddBlock(acc2, s2, mins, wd, wdmin, xb + 2 * xRowBytes);
+                if (TG.Count > 3) acc3 = AddBlock(acc3, s3, mins, wd, wdmin, xb + 3 * xRowBytes);
+            }
+            StoreRow<TG>(y + r, ldy, acc0, acc1, acc2, acc3, accumulate);
+        }
+    }
+
+    /// <summary>512-bit lanes: the low and high nibbles of 32 bytes side by side are 64 consecutive weights, so one
+    /// vpmaddubsw and one scaled vpmaddwd per 64 weights and token (AVX-512BW, no VNNI in .NET).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Q4KAvx512<TG>(byte* w, long rowBytes, int rows, byte* x, long xRowBytes, int blocks, float* y, int ldy, bool accumulate)
+        where TG : struct, ITokenGroup
+    {
+        var m4 = Vector512.Create((byte)0x0F);
+        var scalesAndMins = stackalloc short[16];
+        for (var r = 0; r < rows; r++)
+        {
+            Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            var wb = w + r * rowBytes;
+            var xb = x;
+            for (var b = 0; b < blocks; b++, wb += Q4KBytes, xb += Q8KActivations.BlockBytes)
+            {
+                ScalesAndMins(wb + Q4KScales).Store(scalesAndMins);
+                Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
+                var qs = wb + Q4KQs;
+                var xq = xb + Q8KQs;
+                for (var j = 0; j < 4; j++, qs += 32, xq += 64)
+                {
+                    var bits = Vector256.Load(qs);
+                    var weights = Vector512.Create(bits, Vector256.ShiftRightLogical(bits.AsUInt16(), 4).AsByte()) & m4;
+                    var scale = Vector512.Create(Vector256.Create(scalesAndMins[2 * j]), Vector256.Create(scalesAndMins[2 * j + 1]));
+                    s0 += Avx512Madd(scale, Products(weights, xq));
+                    if (TG.Count > 1) s1 += Avx512Madd(scale, Products(weights, xq + xRowBytes));
+                    if (TG.Count > 2) s2 += Avx512Madd(scale, Products(weights, xq + 2 * xRowBytes));
+                    if (TG.Count > 3) s3 += Avx512Madd(scale, Products(weights, xq + 3 * xRowBytes));
+                }
+                var mins = Vector128.Load(scalesAndMins + 8);
+                var wd = Fp16(wb);
+                var wdmin = Fp16(wb + 2);
+                acc0 = AddBlock(acc0, s0, mins, wd, wdmin, xb);
+                if (TG.Count > 1) acc1 = AddBlock(acc1, s1, mins, wd, wdmin, xb + xRowBytes);
+                if (TG.Count > 2) acc2 = AddBlock(acc2, s2, mins, wd, wdmin, xb + 2 * xRowBytes);
+                if (TG.Count > 3) acc3 = AddBlock(acc3, s3, mins, wd, wdmin, xb + 3 * xRowBytes);
+            }
+            StoreRow<TG>(y + r, ldy, acc0, acc1, acc2, acc3, accumulate);
+        }
+    }
+}
