@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace OrleansInfer.Backends.Cpu.Kernels.Quantized;
 
@@ -65,6 +66,36 @@ internal static unsafe class KQuantBlocks
         var mins47 = ((a2 >> 4) & 0x0f0f0f0fu) | (((a1 >> 6) & 0x03030303u) << 4);
         var bytes = Vector128.Create(scales03, scales47, mins03, mins47).AsByte();
         return Vector256.Create(Vector128.WidenLower(bytes), Vector128.WidenUpper(bytes)).AsInt16();
+    }
+
+    /// <summary>
+    /// <see cref="ScalesAndMins"/> in vector registers (AVX2), for the SIMD kernels: 16 bytes are read, the block's
+    /// first four quant bytes after the 12 scale bytes are loaded and ignored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> ScalesAndMinsAvx2(byte* p)
+    {
+        var v = Vector128.Load((uint*)p);
+        var a = Sse2.Shuffle(v, 0b10_01_10_00); // a0 a2 a1 a2
+        var b = Sse2.Shuffle(v, 0b01_01_00_00); // a0 a0 a1 a1
+        var low6 = a & Vector128.Create(0x3f3f3f3fu);
+        var nibbles = Avx2.ShiftRightLogicalVariable(a, Vector128.Create(0u, 0u, 0u, 4u)) & Vector128.Create(0x0f0f0f0fu);
+        var top2 = Vector128.ShiftLeft(Vector128.ShiftRightLogical(b, 6) & Vector128.Create(0x03030303u), 4);
+        var packed = Avx2.Blend(low6, nibbles | top2, 0b1010);
+        return Avx2.ConvertToVector256Int16(packed.AsByte()).AsInt16();
+    }
+
+    /// <summary>Two adjacent f16 values (Q4_K/Q5_K's d and dmin) as lanes 0 and 1, by <see cref="Fp16"/>'s method
+    /// without branches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Fp16Pair(byte* p)
+    {
+        var h = Vector128.WidenLower(Vector128.CreateScalar(*(uint*)p).AsUInt16());
+        var magnitude = (h & Vector128.Create(0x7fffu)) << 13;
+        var finite = magnitude.AsSingle() * Vector128.Create(BitConverter.UInt32BitsToSingle(0x77800000u));
+        var infOrNaN = (magnitude | Vector128.Create(0x7f800000u)).AsSingle();
+        var isInfOrNaN = Vector128.GreaterThanOrEqual(magnitude.AsInt32(), Vector128.Create(0x0f800000)).AsSingle();
+        return (Vector128.ConditionalSelect(isInfOrNaN, infOrNaN, finite).AsUInt32() | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle();
     }
 
     /// <summary>Writes one product: y = v, or y += v when accumulating.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using static OrleansInfer.Backends.Cpu.Kernels.Quantized.KQuantBlocks;
 
 namespace OrleansInfer.Backends.Cpu.Kernels.Quantized;
@@ -15,7 +16,7 @@ internal static unsafe partial class KQuantDot
         where TS : struct, IScaleAdd
     {
         var m4 = Vector256.Create((byte)0x0F);
-        var scalesAndMins = stackalloc short[16];
+        var two = Vector256.Create((byte)2);
         for (var r = 0; r < rows; r++)
         {
             Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
@@ -23,7 +24,10 @@ internal static unsafe partial class KQuantDot
             var xb = x;
             for (var b = 0; b < blocks; b++, wb += Q4KBytes, xb += Q8KActivations.BlockBytes)
             {
-                ScalesAndMins(wb + Q4KScales).Store(scalesAndMins);
+                var scalesAndMins = ScalesAndMinsAvx2(wb + Q4KScales);
+                // vpshufb picks scale 2j and 2j + 1 (bytes 2s, 2s + 1 of the low half) into every 16-bit lane.
+                var scales = Vector256.Create(scalesAndMins.GetLower(), scalesAndMins.GetLower()).AsByte();
+                var shuffle = Vector256.Create((short)0x0100).AsByte();
                 Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
                 var qs = wb + Q4KQs;
                 var xq = xb + Q8KQs;
@@ -32,16 +36,19 @@ internal static unsafe partial class KQuantDot
                     var bits = Vector256.Load(qs);
                     var lo = bits & m4;
                     var hi = Vector256.ShiftRightLogical(bits.AsUInt16(), 4).AsByte() & m4;
-                    var sl = Vector256.Create(scalesAndMins[2 * j]);
-                    var sh = Vector256.Create(scalesAndMins[2 * j + 1]);
+                    var sl = Avx2.Shuffle(scales, shuffle).AsInt16();
+                    shuffle += two;
+                    var sh = Avx2.Shuffle(scales, shuffle).AsInt16();
+                    shuffle += two;
                     s0 = ScaleAdd<TS>(ScaleAdd<TS>(s0, sl, Products(lo, xq)), sh, Products(hi, xq + 32));
                     if (TG.Count > 1) s1 = ScaleAdd<TS>(ScaleAdd<TS>(s1, sl, Products(lo, xq + xRowBytes)), sh, Products(hi, xq + xRowBytes + 32));
                     if (TG.Count > 2) s2 = ScaleAdd<TS>(ScaleAdd<TS>(s2, sl, Products(lo, xq + 2 * xRowBytes)), sh, Products(hi, xq + 2 * xRowBytes + 32));
                     if (TG.Count > 3) s3 = ScaleAdd<TS>(ScaleAdd<TS>(s3, sl, Products(lo, xq + 3 * xRowBytes)), sh, Products(hi, xq + 3 * xRowBytes + 32));
                 }
-                var mins = Vector128.Load(scalesAndMins + 8);
-                var wd = Fp16(wb);
-                var wdmin = Fp16(wb + 2);
+                var mins = scalesAndMins.GetUpper();
+                var scalePair = Fp16Pair(wb);
+                var wd = scalePair.ToScalar();
+                var wdmin = scalePair.GetElement(1);
                 acc0 = AddBlock(acc0, s0, mins, wd, wdmin, xb);
                 if (TG.Count > 1) acc1 = AddBlock(acc1, s1, mins, wd, wdmin, xb + xRowBytes);
                 if (TG.Count > 2) acc2 = AddBlock(acc2, s2, mins, wd, wdmin, xb + 2 * xRowBytes);
@@ -58,7 +65,8 @@ internal static unsafe partial class KQuantDot
         where TG : struct, ITokenGroup
     {
         var m4 = Vector512.Create((byte)0x0F);
-        var scalesAndMins = stackalloc short[16];
+        var firstIndex = Vector512.Create(Vector256<short>.Zero, Vector256.Create((short)1));
+        var two = Vector512.Create((short)2);
         for (var r = 0; r < rows; r++)
         {
             Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
@@ -66,23 +74,28 @@ internal static unsafe partial class KQuantDot
             var xb = x;
             for (var b = 0; b < blocks; b++, wb += Q4KBytes, xb += Q8KActivations.BlockBytes)
             {
-                ScalesAndMins(wb + Q4KScales).Store(scalesAndMins);
+                var scalesAndMins = ScalesAndMinsAvx2(wb + Q4KScales);
+                // vpermw: scale 2j in the low 256 bits, 2j + 1 in the high.
+                var scalesAndMins512 = scalesAndMins.ToVector512Unsafe();
+                var index = firstIndex;
                 Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
                 var qs = wb + Q4KQs;
                 var xq = xb + Q8KQs;
                 for (var j = 0; j < 4; j++, qs += 32, xq += 64)
                 {
                     var bits = Vector256.Load(qs);
-                    var weights = Vector512.Create(bits, Vector256.ShiftRightLogical(bits.AsUInt16(), 4).AsByte()) & m4;
-                    var scale = Vector512.Create(Vector256.Create(scalesAndMins[2 * j]), Vector256.Create(scalesAndMins[2 * j + 1]));
+                    var weights = Avx512F.InsertVector256(bits.ToVector512Unsafe(), Vector256.ShiftRightLogical(bits.AsUInt16(), 4).AsByte(), 1) & m4;
+                    var scale = Avx512BW.PermuteVar32x16(scalesAndMins512, index);
+                    index += two;
                     s0 += Avx512Madd(scale, Products(weights, xq));
                     if (TG.Count > 1) s1 += Avx512Madd(scale, Products(weights, xq + xRowBytes));
                     if (TG.Count > 2) s2 += Avx512Madd(scale, Products(weights, xq + 2 * xRowBytes));
                     if (TG.Count > 3) s3 += Avx512Madd(scale, Products(weights, xq + 3 * xRowBytes));
                 }
-                var mins = Vector128.Load(scalesAndMins + 8);
-                var wd = Fp16(wb);
-                var wdmin = Fp16(wb + 2);
+                var mins = scalesAndMins.GetUpper();
+                var scalePair = Fp16Pair(wb);
+                var wd = scalePair.ToScalar();
+                var wdmin = scalePair.GetElement(1);
                 acc0 = AddBlock(acc0, s0, mins, wd, wdmin, xb);
                 if (TG.Count > 1) acc1 = AddBlock(acc1, s1, mins, wd, wdmin, xb + xRowBytes);
                 if (TG.Count > 2) acc2 = AddBlock(acc2, s2, mins, wd, wdmin, xb + 2 * xRowBytes);

@@ -101,7 +101,10 @@ internal static unsafe partial class KQuantDot
                 for (var half = 0; half < 2; half++)
                 {
                     var ql = Vector512.Load(wb + 64 * half);
-                    var hb = Vector512.Create(Vector256.Load(wb + Q6KQh + 32 * half)).AsUInt64();
+                    // Not Avx512F.BroadcastVector256ToVector512(address): .NET 10.0.12 compresses its displacement
+                    // for a 16-byte operand and loads from the wrong address (+0x80 reads +0x100).
+                    var qh = Vector256.Load(wb + Q6KQh + 32 * half);
+                    var hb = Avx512F.InsertVector256(qh.ToVector512Unsafe(), qh, 1).AsUInt64();
                     var low = (ql & m4) | (Avx512F.ShiftLeftLogicalVariable(hb, lowShift).AsByte() & m30);
                     var high = (Vector512.ShiftRightLogical(ql.AsUInt16(), 4).AsByte() & m4) | (Avx512F.ShiftRightLogicalVariable(hb, highShift).AsByte() & m30);
                     var xq = xb + Q8KQs + 128 * half;
