@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace OrleansInfer.Backends.Cpu.Kernels.Quantized;
 
 /// <summary>
@@ -62,8 +64,9 @@ internal static unsafe partial class KQuantDot
         }
     }
 
-    /// <summary>The kernels of <see cref="Simd.Level"/>, read once per call.</summary>
-    private static KernelSet Kernels(QuantType type) => (Simd.Level, type) switch
+    /// <summary>The kernels of <see cref="Simd.Level"/>, read once per call. AVX-VNNI is its own CPU feature (AVX-512
+    /// CPUs may lack it, as the development machine does), so a level set to it without the feature runs AVX2.</summary>
+    private static KernelSet Kernels(QuantType type) => (Simd.Level is SimdLevel.AvxVnni && !AvxVnni.IsSupported ? SimdLevel.Avx2 : Simd.Level, type) switch
     {
         (SimdLevel.Avx512, QuantType.Q4K) => new() { One = &Q4KAvx512<OneToken>, Two = &Q4KAvx512<TwoTokens>, Three = &Q4KAvx512<ThreeTokens>, Four = &Q4KAvx512<FourTokens> },
         (SimdLevel.Avx512, QuantType.Q5K) => new() { One = &Q5KAvx512<OneToken>, Two = &Q5KAvx512<TwoTokens>, Three = &Q5KAvx512<ThreeTokens>, Four = &Q5KAvx512<FourTokens> },

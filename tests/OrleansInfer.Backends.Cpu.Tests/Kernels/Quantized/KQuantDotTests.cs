@@ -122,6 +122,27 @@ public sealed unsafe class KQuantDotTests
         }
     }
 
+    /// <summary>Simd.Level may name AVX-VNNI on an AVX-512 CPU without it (ORLEANS_INFER_SIMD is only capped by the
+    /// detected level): the kernels then run AVX2 instead of faulting.</summary>
+    [Fact]
+    public void AvxVnniWithoutTheFeatureRunsTheAvx2Path()
+    {
+        const int k = 512;
+        var rng = new Random(3);
+        var w = RandomRows(Kind.Q4K, 2, k, rng);
+        var xf = Enumerable.Range(0, k).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var x = new byte[Q8KActivations.RowBytes(k)];
+        fixed (float* pf = xf)
+        fixed (byte* px = x)
+            Q8KActivations.Quantize(pf, k, px);
+        var expected = new float[2];
+        var actual = new float[2];
+        At(SimdLevel.Scalar, () => Run(Kind.Q4K, w, 2, x, x.Length, 1, k, expected, 2, false));
+        At(SimdLevel.AvxVnni, () => Run(Kind.Q4K, w, 2, x, x.Length, 1, k, actual, 2, false));
+        for (var r = 0; r < 2; r++)
+            Assert.True(Math.Abs(expected[r] - actual[r]) <= 1e-4 * (1 + Math.Abs(expected[r])), $"row {r}: AvxVnni level gave {actual[r]}, the scalar path {expected[r]}");
+    }
+
     [Fact]
     public void ARowLengthThatIsNotWholeSuperBlocksIsRejected()
     {
