@@ -40,7 +40,7 @@ public static class KvCacheDataTypes
     public static void EnsureSupported(KvCacheDataType type, OrleansInfer.Model.LlamaConfig config)
     {
         if (type == KvCacheDataType.Q8_0 && config.HeadDim % 32 != 0)
-            throw new ArgumentException($"q8_0 KV cache needs a head size that is a multiple of 32 (as llama.cpp requires); this model's head size is {config.HeadDim}: use f16 or f32", nameof(type));
+            throw new ArgumentException($"q8_0 KV cache needs a head size that is a multiple of 32 (as llama.cpp requires); this model's head size is {config.HeadDim}: use f16 or f32");
     }
 
     /// <summary>Bytes of one row of <paramref name="values"/> keys or values (q8_0 needs a multiple of 32).</summary>
