@@ -10,14 +10,17 @@ namespace OrleansInfer.Testing;
 /// with weights of standard deviation 0.1: large enough that attention is far from uniform (scores of a few units)
 /// and quantization errors show in the logits, small enough that no softmax saturates.
 /// </summary>
-public sealed class TinyModelFixture : IDisposable
+public class TinyModelFixture : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("orleans-infer-tiny256-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("orleans-infer-synthetic-").FullName;
 
-    public TinyModelFixture()
+    public TinyModelFixture() : this(SyntheticPreset.Find("tiny256")!)
     {
-        Path = System.IO.Path.Combine(_folder, "tiny256.gguf");
-        var preset = SyntheticPreset.Find("tiny256")!;
+    }
+
+    protected TinyModelFixture(SyntheticPreset preset)
+    {
+        Path = System.IO.Path.Combine(_folder, preset.Name + ".gguf");
         var vocab = Vocabulary.FromLlama2cTokenizer(SharedData.Tok512, preset.Config.VocabSize);
         SyntheticModel.Write(preset, vocab, GgmlType.F32, Path, seed: 7, standardDeviation: 0.1f);
     }
@@ -35,5 +38,19 @@ public sealed class TinyModelFixture : IDisposable
         return tokens[..count];
     }
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_folder, recursive: true);
+        GC.SuppressFinalize(this);
+    }
 }
+
+/// <summary>
+/// The smallest shape with q8_0-capable heads: dim 64, two 32-wide query heads sharing one KV head, 2 layers,
+/// vocabulary 512 (tok512). For ILGPU's slow CPU emulator, where tiny256 steps take seconds.
+/// </summary>
+public sealed class Heads32ModelFixture() : TinyModelFixture(new SyntheticPreset("heads32", new LlamaConfig
+{
+    EmbeddingLength = 64, BlockCount = 2, HeadCount = 2, KvHeadCount = 1, FeedForwardLength = 96, VocabSize = 512,
+    ContextLength = 128, RopeDimensionCount = 32, TiedOutput = false,
+}, "tok512.bin"));
