@@ -119,7 +119,8 @@ public static class PeerThroughputBench
             return 1;
         }
         var n = Math.Min(budget, prompt.Length - slot.Prefilled);
-        var chunk = prompt.AsSpan(slot.Prefilled, n).ToArray().Select(t => (LLamaToken)t).ToArray();
+        // LLamaToken is a plain int wrapper: the prompt's ids are passed without a copy.
+        var chunk = System.Runtime.InteropServices.MemoryMarshal.Cast<int, LLamaToken>(prompt.AsSpan(slot.Prefilled, n));
         var last = slot.Prefilled + n == prompt.Length;
         var row = batch.AddRange(chunk, slot.Prefilled, (LLamaSeqId)slot.SeqId, last);
         slot.Prefilled += n;
