@@ -102,7 +102,7 @@ for file in "${files[@]}"; do
 done
 
 jq -s --argjson threads "$threads" --argjson repeats "$repeats" --argjson input_len "$input_len" --argjson output_len "$output_len" \
-  --argjson sequences "$sequences" --argjson seq_len "$seq_len" '
+  --argjson sequences "$sequences" --argjson seq_len "$seq_len" --arg ours_args "$ours_args" --arg peer_args "$peer_args" '
   def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   def r2: if . == null then null else (. * 100 | round) / 100 end;
   def ratio($a; $b): if $a == null or $b == null or $b == 0 then null else ($a / $b * 1000 | round) / 1000 end;
@@ -123,6 +123,8 @@ jq -s --argjson threads "$threads" --argjson repeats "$repeats" --argjson input_
   {
     threads: $threads,
     repeats: $repeats,
+    ours_args: $ours_args,
+    peer_args: $peer_args,
     latency: {input_len: $input_len, output_len: $output_len, batch: 1},
     throughput: {sequences: $sequences, input_len: $seq_len, output_len: $seq_len},
     files: (. as $all
