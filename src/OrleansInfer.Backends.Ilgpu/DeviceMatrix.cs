@@ -25,6 +25,9 @@ public enum WeightFormat
 
     /// <summary>Q6_K kept packed (nibbles + 2 high bits, int8 scale per 16, f16 d per 256), see <see cref="Q6KRows"/>.</summary>
     Q6_K,
+
+    /// <summary>Tensors of different types stacked by rows, each kept in its own format (<see cref="DeviceMatrix.Segments"/>).</summary>
+    Mixed,
 }
 
 /// <summary>
@@ -70,9 +73,36 @@ internal sealed unsafe partial class DeviceMatrix : IDisposable
 
     public Q6KRows Q6K { get; private set; }
 
-    public long Bytes => _buffers.Sum(b => b.LengthInBytes);
+    /// <summary>For <see cref="WeightFormat.Mixed"/>: the stacked tensors, one matrix each, in row order.</summary>
+    public IReadOnlyList<DeviceMatrix>? Segments { get; private init; }
 
-    /// <summary>Uploads <paramref name="parts"/> stacked by rows (all with the same column count).</summary>
+    /// <summary>The formats the matrix holds (its segments' for a mixed stack).</summary>
+    public IEnumerable<WeightFormat> Formats => Segments?.SelectMany(s => s.Formats) ?? [Format];
+
+    public long Bytes => Segments?.Sum(s => s.Bytes) ?? _buffers.Sum(b => b.LengthInBytes);
+
+    /// <summary>
+    /// Stacks <paramref name="parts"/> whose products are stored side by side (Wq/Wk/Wv): when their types differ
+    /// (Q4_K_M files keep some Wv in Q6_K), each part keeps its own format as a segment, launched on its own, instead
+    /// of all of them falling back to f16.
+    /// </summary>
+    public static DeviceMatrix Stack(Accelerator accelerator, params TensorView[] parts)
+    {
+        if (parts.All(p => p.Type == parts[0].Type)) return Upload(accelerator, parts);
+        var segments = new List<DeviceMatrix>();
+        try
+        {
+            foreach (var p in parts) segments.Add(Upload(accelerator, p));
+        }
+        catch
+        {
+            foreach (var m in segments) m.Dispose();
+            throw;
+        }
+        return new DeviceMatrix(WeightFormat.Mixed, segments.Sum(m => m.Rows), segments[0].Cols) { Segments = segments };
+    }
+
+    /// <summary>Uploads <paramref name="parts"/> stacked by rows (all with the same column count) in one format.</summary>
     public static DeviceMatrix Upload(Accelerator accelerator, params TensorView[] parts)
     {
         var cols = checked((int)parts[0].Columns);
@@ -224,6 +254,7 @@ internal sealed unsafe partial class DeviceMatrix : IDisposable
 
     public void Dispose()
     {
+        foreach (var m in Segments ?? []) m.Dispose();
         foreach (var b in _buffers) b.Dispose();
         _buffers.Clear();
     }

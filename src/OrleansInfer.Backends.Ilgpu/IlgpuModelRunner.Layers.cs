@@ -108,6 +108,17 @@ public sealed partial class IlgpuModelRunner
     /// <summary>Y (+)= X Wᵀ for <paramref name="m"/> activation rows of K = W.Cols values: GEMV passes for decode shapes, tiles for prefill.</summary>
     private void MatMul(DeviceMatrix w, ArrayView<float> x, int m, ArrayView<float> y, int ldy, MatMulMode mode)
     {
+        if (w.Segments is { } segments)
+        {
+            // A mixed-format stack (Store/Add only): each part writes its own columns of Y.
+            var row = 0;
+            foreach (var s in segments)
+            {
+                MatMul(s, x, m, y.SubView(row), ldy, mode);
+                row += s.Rows;
+            }
+            return;
+        }
         var n = mode == MatMulMode.SwiGlu ? w.Rows / 2 : w.Rows;
         var k = w.Cols;
         if (m <= GemvMaxTokens)
