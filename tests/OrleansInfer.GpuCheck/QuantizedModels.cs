@@ -8,8 +8,8 @@ namespace OrleansInfer.GpuCheck;
 
 /// <summary>
 /// tiny256 models with quantized matrices, each written twice: encoded (the file under test) and with every matrix
-/// decoded back to f32 (the exact reference: the same weights for any runner). Q4_0 comes from our encoder;
-/// Q4_K and Q6_K from random blocks decoded by <see cref="KQuantReference"/>.
+/// decoded back to f32 (the exact reference: the same weights for any runner, whatever its kernels do with
+/// activations). Matrices come from <see cref="RandomWeights.Encode"/>: random K-quant blocks, other types encoded.
 /// </summary>
 public static class QuantizedModels
 {
@@ -57,21 +57,8 @@ public static class QuantizedModels
         {
             var dst = bytes.AsSpan(r * rowBytes, rowBytes);
             var row = values.AsSpan(r * cols, cols);
-            switch (type)
-            {
-                case GgmlType.Q4_K:
-                    RandomWeights.RandomQ4K(rng, dst, 0.05f);
-                    KQuantReference.Q4K(dst, row);
-                    break;
-                case GgmlType.Q6_K:
-                    RandomWeights.RandomQ6K(rng, dst, 0.05f);
-                    KQuantReference.Q6K(dst, row);
-                    break;
-                default:
-                    Quantize.Row(type, row, dst);
-                    Dequantize.Row(type, dst, row);
-                    break;
-            }
+            RandomWeights.Encode(type, row, dst, rng, 0.05f);
+            Dequantize.Row(type, dst, row);
         }
         return bytes;
     }

@@ -20,22 +20,8 @@ internal static unsafe class RandomWeights
             {
                 var dst = new Span<byte>(data + r * rowBytes, (int)rowBytes);
                 var row = values.AsSpan(r * cols, cols);
-                switch (type)
-                {
-                    // K-quants: random blocks (every code, scale and min pattern), decoded by ggml's scalar reference.
-                    case GgmlType.Q4_K:
-                        RandomQ4K(rng, dst, scale);
-                        KQuantReference.Q4K(dst, row);
-                        break;
-                    case GgmlType.Q6_K:
-                        RandomQ6K(rng, dst, scale);
-                        KQuantReference.Q6K(dst, row);
-                        break;
-                    default:
-                        Quantize.Row(type, row, dst);
-                        Dequantize.Row(type, dst, row); // the reference uses what the device holds
-                        break;
-                }
+                Encode(type, row, dst, rng, scale);
+                Dequantize.Row(type, dst, row); // the reference uses what the device holds
             }
             var view = new TensorView("random", type, [cols, rows], data, bytes);
             return (DeviceMatrix.Upload(h.Accelerator, view), values);
@@ -43,6 +29,20 @@ internal static unsafe class RandomWeights
         finally
         {
             NativeMemory.Free(data);
+        }
+    }
+
+    /// <summary>
+    /// Q4_K and Q6_K as random blocks (every code, scale and min pattern, negative Q6_K scales too), other types
+    /// through our encoder from <paramref name="values"/>.
+    /// </summary>
+    public static void Encode(GgmlType type, ReadOnlySpan<float> values, Span<byte> destination, Random rng, float scale)
+    {
+        switch (type)
+        {
+            case GgmlType.Q4_K: RandomQ4K(rng, destination, scale); break;
+            case GgmlType.Q6_K: RandomQ6K(rng, destination, scale); break;
+            default: Quantize.Row(type, values, destination); break;
         }
     }
 
