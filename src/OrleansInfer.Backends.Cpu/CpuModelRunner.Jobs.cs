@@ -1,4 +1,5 @@
 using OrleansInfer.Backends.Cpu.Kernels;
+using OrleansInfer.Engine.Runner;
 
 namespace OrleansInfer.Backends.Cpu;
 
@@ -69,10 +70,10 @@ public sealed unsafe partial class CpuModelRunner
     /// <summary>Per token: rotate q and k, then write k and v into the token's KV slot.</summary>
     private sealed class RopeJob(CpuModelRunner r) : IParallelWork
     {
-        private float* _kCache;
-        private float* _vCache;
+        private byte* _kCache;
+        private byte* _vCache;
 
-        public void Run(WorkerPool pool, int tokens, float* kCache, float* vCache)
+        public void Run(WorkerPool pool, int tokens, byte* kCache, byte* vCache)
         {
             _kCache = kCache;
             _vCache = vCache;
@@ -89,21 +90,19 @@ public sealed unsafe partial class CpuModelRunner
             Rope.Apply(r._q.Pointer + (long)t * dim, c.HeadCount, hd, pairs, cos, sin);
             var k = r._k.Pointer + (long)t * kvDim;
             Rope.Apply(k, c.KvHeadCount, hd, pairs, cos, sin);
-            var slot = (long)r._slots[t] * kvDim;
-            Buffer.MemoryCopy(k, _kCache + slot, kvDim * sizeof(float), kvDim * sizeof(float));
-            Buffer.MemoryCopy(r._v.Pointer + (long)t * kvDim, _vCache + slot, kvDim * sizeof(float), kvDim * sizeof(float));
+            r._kv.Write(_kCache, _vCache, r._slots[t], k, r._v.Pointer + (long)t * kvDim);
         }
     }
 
     /// <summary>One item per (token, query head): causal attention over the token's sequence up to its position.</summary>
     private sealed class AttentionJob(CpuModelRunner r) : IParallelWork
     {
-        private float* _kCache;
-        private float* _vCache;
+        private byte* _kCache;
+        private byte* _vCache;
 
         public int Sequences { get; set; }
 
-        public void Run(WorkerPool pool, int tokens, float* kCache, float* vCache)
+        public void Run(WorkerPool pool, int tokens, byte* kCache, byte* vCache)
         {
             _kCache = kCache;
             _vCache = vCache;
@@ -120,10 +119,22 @@ public sealed unsafe partial class CpuModelRunner
             var hd = c.HeadDim;
             var table = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(r._sequenceTables[r._tokenSequence[t]]);
             var scores = r._scratch.Pointer + worker * r._scratchPerWorker + c.RopeDimensionCount + 16;
-            PagedAttention.Head(
-                r._q.Pointer + (long)t * c.EmbeddingLength + h * hd, _kCache, _vCache, table, r.KvCache.BlockSize,
-                c.KvDim, h / c.GroupSize, hd, r._positions[t] + 1, scores,
-                r._xb.Pointer + (long)t * c.EmbeddingLength + h * hd);
+            var row = scores + ((c.ContextLength + 15) & ~15);
+            var q = r._q.Pointer + (long)t * c.EmbeddingLength + h * hd;
+            var output = r._xb.Pointer + (long)t * c.EmbeddingLength + h * hd;
+            var (bs, slotBytes, headOffset, context) = (r.KvCache.BlockSize, r._kv.SlotBytes, h / c.GroupSize * r._kv.HeadBytes, r._positions[t] + 1);
+            switch (r._kv.DataType)
+            {
+                case KvCacheDataType.F16:
+                    PagedAttention.Head<F16KvRow>(q, _kCache, _vCache, table, bs, slotBytes, headOffset, hd, context, scores, row, output);
+                    break;
+                case KvCacheDataType.Q8_0:
+                    PagedAttention.Head<Q8KvRow>(q, _kCache, _vCache, table, bs, slotBytes, headOffset, hd, context, scores, row, output);
+                    break;
+                default:
+                    PagedAttention.Head<F32KvRow>(q, _kCache, _vCache, table, bs, slotBytes, headOffset, hd, context, scores, row, output);
+                    break;
+            }
         }
     }
 

@@ -19,9 +19,8 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
     private readonly BlockTables _tables = new();
     private readonly float[] _ropeFreqs;
 
-    // KV pool: per layer [block][slot][kv_dim] for keys, then the same for values.
-    private readonly NativeBuffer _kv;
-    private readonly long _kvLayerStride;
+    // KV pool: per layer [block][slot][kv row] for keys, then the same for values, in the options' data type.
+    private readonly KvPool _kv;
 
     // Activations, sized for MaxBatchTokens (run.c names).
     private readonly NativeBuffer _x;      // (T, dim) residual stream
@@ -52,6 +51,7 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         options ??= new CpuRunnerOptions();
         options.Validate();
         _c = model.Config ?? throw new ArgumentException("the model file has no weights", nameof(model));
+        KvCacheDataTypes.EnsureSupported(options.KvCacheDataType, _c);
         var weights = model.Weights!;
         _pool = new WorkerPool(options.Threads);
         try
@@ -66,13 +66,12 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
 
         MaxBatchTokens = options.MaxBatchTokens;
         MaxBatchSequences = Math.Min(options.MaxBatchSequences, options.MaxBatchTokens);
-        var bytesPerBlock = KvCacheInfo.BytesPerToken(_c, sizeof(float)) * options.BlockSize;
+        var bytesPerBlock = KvCacheInfo.BytesPerToken(_c, options.KvCacheDataType) * options.BlockSize;
         // By default: what the budget allows, but no more than every sequence of a full batch at full context.
         var useful = (long)(_c.ContextLength + options.BlockSize - 1) / options.BlockSize * MaxBatchSequences;
         var blocks = options.KvBlocks ?? (int)Math.Clamp(Math.Min(options.KvCacheBytes / bytesPerBlock, useful), 1, int.MaxValue);
-        KvCache = new KvCacheInfo(options.BlockSize, blocks, bytesPerBlock);
-        _kvLayerStride = (long)blocks * options.BlockSize * _c.KvDim;
-        _kv = new NativeBuffer(2 * _c.BlockCount * _kvLayerStride);
+        KvCache = new KvCacheInfo(options.BlockSize, blocks, bytesPerBlock, options.KvCacheDataType);
+        _kv = new KvPool(_c, options.KvCacheDataType, options.BlockSize, blocks);
 
         int t = MaxBatchTokens, dim = _c.EmbeddingLength;
         _x = new NativeBuffer((long)t * dim);
@@ -83,8 +82,8 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _hb = new NativeBuffer((long)t * _c.FeedForwardLength);
         _hb2 = new NativeBuffer((long)t * _c.FeedForwardLength);
         _xLogits = new NativeBuffer((long)MaxBatchSequences * dim);
-        // Attention scores span at most the model's context (positions beyond it are rejected).
-        _scratchPerWorker = (_c.ContextLength + _c.RopeDimensionCount + 16 + 15) & ~15L;
+        // Attention scores span at most the model's context (positions beyond it are rejected), then one decoded KV row.
+        _scratchPerWorker = (_c.ContextLength + _c.RopeDimensionCount + 16 + _c.HeadDim + 16 + 15) & ~15L;
         _scratch = new NativeBuffer(_scratchPerWorker * options.Threads);
 
         _positions = new int[t];
@@ -187,9 +186,8 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _matmul.Add(lw.Wv, _v.Pointer, kvDim, accumulate: false);
         _matmul.Run(_pool);
 
-        var kCache = _kv.Pointer + 2L * layer * _kvLayerStride;
-        _rope.Run(_pool, tokens, kCache, kCache + _kvLayerStride);
-        _attention.Run(_pool, tokens, kCache, kCache + _kvLayerStride);
+        _rope.Run(_pool, tokens, _kv.Keys(layer), _kv.Values(layer));
+        _attention.Run(_pool, tokens, _kv.Keys(layer), _kv.Values(layer));
 
         _matmul.Set(_xb.Pointer, tokens, dim);
         _matmul.Add(lw.Wo, _x.Pointer, dim, accumulate: true);
@@ -221,18 +219,14 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
     {
         if ((uint)copy.Source >= (uint)KvCache.BlockCount || (uint)copy.Destination >= (uint)KvCache.BlockCount)
             throw new ArgumentException($"block copy {copy.Source} -> {copy.Destination} outside the pool of {KvCache.BlockCount}");
-        long blockFloats = (long)KvCache.BlockSize * _c.KvDim;
-        for (var half = 0; half < 2 * _c.BlockCount; half++)
-        {
-            var basePtr = _kv.Pointer + half * _kvLayerStride;
-            Buffer.MemoryCopy(basePtr + copy.Source * blockFloats, basePtr + copy.Destination * blockFloats, blockFloats * sizeof(float), blockFloats * sizeof(float));
-        }
+        _kv.CopyBlock(copy.Source, copy.Destination);
     }
 
     public void Dispose()
     {
         _pool.Dispose();
         _w.Dispose();
-        foreach (var b in new[] { _kv, _x, _xb, _q, _k, _v, _hb, _hb2, _xLogits, _scratch }) b.Dispose();
+        _kv.Dispose();
+        foreach (var b in new[] { _x, _xb, _q, _k, _v, _hb, _hb2, _xLogits, _scratch }) b.Dispose();
     }
 }

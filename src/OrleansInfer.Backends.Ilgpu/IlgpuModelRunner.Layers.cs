@@ -38,7 +38,7 @@ public sealed partial class IlgpuModelRunner
             Heads = _c.HeadCount, KvHeads = _c.KvHeadCount, HeadDim = _c.HeadDim, RopePairs = _c.RopeDimensionCount / 2,
             QkvLd = QkvLd, Dim = dim, KvDim = _c.KvDim, KOffset = kOffset, VOffset = kOffset + _kvHalfStride,
         };
-        _k.RopeKvWrite(t * (_c.HeadCount + _c.KvHeadCount) * (_c.HeadDim / 2), _qkv, _kv, Meta(l.Positions, t), Meta(l.Slots, t), _ropeCos, _ropeSin, rope);
+        _kv!.RopeKvWrite(t * (_c.HeadCount + _c.KvHeadCount) * (_c.HeadDim / 2), _qkv, Meta(l.Positions, t), Meta(l.Slots, t), _ropeCos, _ropeSin, rope);
         Attend(l, kOffset);
         MatMul(w.Wo, _xb, t, _x, dim, MatMulMode.Add);
 
@@ -74,7 +74,7 @@ public sealed partial class IlgpuModelRunner
         var groups = (int)((warps + PagedAttentionKernel.WarpsPerGroup - 1) / PagedAttentionKernel.WarpsPerGroup);
         var groupSize = PagedAttentionKernel.WarpsPerGroup * _accelerator!.WarpSize;
         var positions = Meta(l.Positions, l.Tokens);
-        _k.Attention(new KernelConfig(Groups(groups), groupSize), _qkv, _kv, positions, Meta(l.TokenSequence, l.Tokens), Meta(l.Tables, l.Sequences * l.TableWidth),
+        _kv!.Attention(new KernelConfig(Groups(groups), groupSize), _qkv, positions, Meta(l.TokenSequence, l.Tokens), Meta(l.Tables, l.Sequences * l.TableWidth),
             _xb, _partialAcc, _partialStats, args);
         if (splits == 1) return;
         var reduceGroups = (l.Tokens * _c.HeadCount + AttentionReduceKernel.WarpsPerGroup - 1) / AttentionReduceKernel.WarpsPerGroup;

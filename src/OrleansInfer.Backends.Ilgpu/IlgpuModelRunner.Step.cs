@@ -139,7 +139,7 @@ public sealed unsafe partial class IlgpuModelRunner
             }
             var pairs = _meta.SubView(CopiesAt, 2 * n);
             pairs.CopyFromCPU(ref _meta0[CopiesAt], 2 * n);
-            _k.BlockCopy(n * 2 * _c.BlockCount * blockFloats, _kv, pairs, blockFloats, _kvHalfStride, 2 * _c.BlockCount);
+            _kv!.BlockCopy(n * 2 * _c.BlockCount * blockFloats, pairs, blockFloats, _kvHalfStride, 2 * _c.BlockCount);
         }
     }
 

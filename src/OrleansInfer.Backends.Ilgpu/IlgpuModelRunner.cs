@@ -28,8 +28,8 @@ public sealed partial class IlgpuModelRunner : IModelRunner
     private DeviceWeights _w = null!;
     private readonly List<MemoryBuffer> _buffers = [];
 
-    // KV pool: [layer][K | V][block][slot][kv_dim], f32.
-    private ArrayView<float> _kv;
+    // KV pool: [layer][K | V][block][slot][kv_dim] values in the options' data type, with its kernels.
+    private DeviceKvCache? _kv;
     private long _kvHalfStride;
 
     // Activations, sized for MaxBatchTokens (run.c names).
@@ -53,6 +53,7 @@ public sealed partial class IlgpuModelRunner : IModelRunner
         _c = model.Config ?? throw new ArgumentException("the model file has no weights", nameof(model));
         if (_c.HeadDim > PagedAttentionKernel.MaxHeadDim || _c.HeadDim % 2 != 0)
             throw new NotSupportedException($"head size {_c.HeadDim}: the ILGPU attention kernel takes even head sizes up to {PagedAttentionKernel.MaxHeadDim}");
+        KvCacheDataTypes.EnsureSupported(_options.KvCacheDataType, _c);
         MaxBatchTokens = _options.MaxBatchTokens;
         MaxBatchSequences = Math.Min(_options.MaxBatchSequences, _options.MaxBatchTokens);
         TableWidth = (_c.ContextLength + _options.BlockSize - 1) / _options.BlockSize;
@@ -116,14 +117,15 @@ public sealed partial class IlgpuModelRunner : IModelRunner
         _meta = meta.View;
         var activationBytes = _buffers.Sum(b => b.LengthInBytes) - before;
 
-        var bytesPerBlock = KvCacheInfo.BytesPerToken(_c, sizeof(float)) * _options.BlockSize;
+        var type = _options.KvCacheDataType;
+        var bytesPerBlock = KvCacheInfo.BytesPerToken(_c, type) * _options.BlockSize;
         var freeForKv = FreeMemory(a);
         var blocks = _options.KvBlocks ?? KvBlocksFor(bytesPerBlock, freeForKv);
-        KvCache = new KvCacheInfo(_options.BlockSize, blocks, bytesPerBlock);
+        KvCache = new KvCacheInfo(_options.BlockSize, blocks, bytesPerBlock, type);
         _kvHalfStride = (long)blocks * _options.BlockSize * _c.KvDim;
-        _kv = Floats(2L * _c.BlockCount * _kvHalfStride);
+        _kv = DeviceKvCache.Allocate(a, type, 2L * _c.BlockCount * _kvHalfStride);
 
-        Memory = new IlgpuMemoryReport(a is CudaAccelerator ? a.MemorySize : HostMemory(a), freeAtStart, _w.Bytes, activationBytes, KvCache.TotalBytes, FreeMemory(a));
+        Memory = new IlgpuMemoryReport(a is CudaAccelerator ? a.MemorySize : HostMemory(a), freeAtStart, _w.Bytes, activationBytes, _kv.Bytes, FreeMemory(a));
         DeviceName = AcceleratorFactory.Describe(a);
         a.Synchronize();
     }
@@ -199,6 +201,7 @@ public sealed partial class IlgpuModelRunner : IModelRunner
                 _accelerator?.Synchronize();
                 foreach (var b in _buffers) b.Dispose();
                 _buffers.Clear();
+                _kv?.Dispose();
                 _w?.Dispose();
                 _accelerator?.Dispose();
                 _context?.Dispose();

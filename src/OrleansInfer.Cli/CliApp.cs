@@ -29,6 +29,7 @@ public static class CliApp
         root.Subcommands.Add(TemplateCommand.Create(output, error));
         root.Subcommands.Add(ServeCommand.Create(output));
         root.Subcommands.Add(GatewayCommand.Create(output, error));
+        root.Subcommands.Add(EvalCommand.Create(output, error));
         return root;
     }
 

@@ -18,10 +18,21 @@ public static class LlamaGguf
         Func<string, RowSource> rows, IProgress<double>? progress = null)
     {
         if (!CanWrite(type)) throw new ArgumentException($"cannot write model tensors of type {GgmlTypeInfo.Name(type)}", nameof(type));
+        Write(path, config, vocabulary, new TensorLayout((_, shape) => StorageType(shape, type), FileType(type)), name, rows, progress);
+    }
+
+    /// <summary>
+    /// Writes a model whose tensors each have their own type (<see cref="TensorLayout.TypeOf"/>, e.g. a llama.cpp
+    /// quantization mix); <see cref="TensorLayout.FileType"/> becomes general.file_type.
+    /// </summary>
+    public static void Write(string path, LlamaConfig config, Vocabulary vocabulary, TensorLayout layout, string name,
+        Func<string, RowSource> rows, IProgress<double>? progress = null)
+    {
         var writer = new GgufWriter();
         writer.Add("general.architecture", GgufValue.Of("llama"));
         writer.Add("general.name", GgufValue.Of(name));
-        writer.Add("general.file_type", GgufValue.Of((uint)FileType(type)));
+        writer.Add("general.file_type", GgufValue.Of((uint)layout.FileType));
+        if (layout.QuantizationVersion is { } version) writer.Add("general.quantization_version", GgufValue.Of(version));
         writer.Add("llama.context_length", GgufValue.Of((uint)config.ContextLength));
         writer.Add("llama.embedding_length", GgufValue.Of((uint)config.EmbeddingLength));
         writer.Add("llama.block_count", GgufValue.Of((uint)config.BlockCount));
@@ -36,10 +47,11 @@ public static class LlamaGguf
 
         foreach (var (tensor, shape) in LlamaTensorNames.Expected(config))
         {
-            var storage = StorageType(shape, type);
+            var storage = layout.TypeOf(tensor, shape);
+            if (!CanWrite(storage)) throw new ArgumentException($"cannot write tensor {tensor} as {GgmlTypeInfo.Name(storage)}", nameof(layout));
             var source = rows(tensor);
             var rowCount = shape.Length == 1 ? 1 : shape[1];
-            writer.AddTensor(tensor, shape, storage, s => WriteRows(s, storage, (int)shape[0], rowCount, source));
+            writer.AddTensor(tensor, shape, storage, s => WriteRows(s, storage, (int)shape[0], rowCount, source, layout.Threads));
         }
         writer.WriteTo(path, progress);
     }
@@ -61,8 +73,9 @@ public static class LlamaGguf
     }
 
     /// <summary>Rows are produced and encoded in parallel batches, then written in order.</summary>
-    private static void WriteRows(Stream stream, GgmlType type, int rowLength, long rows, RowSource source)
+    private static void WriteRows(Stream stream, GgmlType type, int rowLength, long rows, RowSource source, int threads)
     {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1 };
         var rowBytes = (int)GgmlTypeInfo.ByteCount(type, rowLength);
         var batchRows = (int)Math.Clamp((16L << 20) / (rowLength * sizeof(float)), 1, rows);
         var floats = new float[batchRows * rowLength];
@@ -70,7 +83,7 @@ public static class LlamaGguf
         for (long r0 = 0; r0 < rows; r0 += batchRows)
         {
             var n = (int)Math.Min(batchRows, rows - r0);
-            Parallel.For(0, n, i =>
+            Parallel.For(0, n, parallel, i =>
             {
                 var src = floats.AsSpan(i * rowLength, rowLength);
                 source(r0 + i, src);
@@ -99,19 +112,33 @@ public static class LlamaGguf
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
-    /// <summary>Re-encodes an opened model (GGUF or llama2.c) as GGUF with matrices of <paramref name="type"/>.</summary>
     /// <summary>Rewrites <paramref name="model"/> as GGUF; <paramref name="chatTemplate"/>, when given, replaces the template it carries.</summary>
     public static void Convert(ModelFile model, string outputPath, GgmlType type, IProgress<double>? progress = null, string? chatTemplate = null)
+    {
+        if (!CanWrite(type)) throw new ArgumentException($"cannot write model tensors of type {GgmlTypeInfo.Name(type)}", nameof(type));
+        Convert(model, outputPath, new TensorLayout((_, shape) => StorageType(shape, type), FileType(type)), progress, chatTemplate);
+    }
+
+    /// <summary>Rewrites <paramref name="model"/> as GGUF with each tensor's type from <paramref name="layout"/>.</summary>
+    public static void Convert(ModelFile model, string outputPath, TensorLayout layout, IProgress<double>? progress = null, string? chatTemplate = null)
     {
         var config = model.Config ?? throw new ArgumentException("the input has no weights", nameof(model));
         var weights = model.Weights!;
         var byName = weights.All().ToDictionary(t => t.Name, StringComparer.Ordinal);
         var name = model.Gguf?.Metadata.GetString("general.name") ?? Path.GetFileNameWithoutExtension(model.Path);
         var vocabulary = chatTemplate is null ? model.Vocabulary : model.Vocabulary with { ChatTemplate = chatTemplate };
-        Write(outputPath, config, vocabulary, type, name, tensor =>
+        Write(outputPath, config, vocabulary, layout, name, tensor =>
         {
             var view = byName[tensor];
             return (row, dst) => view.ReadRows(row, 1, dst);
         }, progress);
     }
 }
+
+/// <summary>
+/// How <see cref="LlamaGguf"/> stores each tensor: its type by name and shape (ggml order), the llama_ftype number
+/// written as general.file_type, general.quantization_version (llama.cpp writes 2 for quantized files), and the
+/// most threads that encode rows (0: all cores).
+/// </summary>
+public sealed record TensorLayout(Func<string, long[], GgmlType> TypeOf, int FileType, uint? QuantizationVersion = null, int Threads = 0);
+

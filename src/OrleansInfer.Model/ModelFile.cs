@@ -9,6 +9,9 @@ public enum ModelFormat
 {
     Gguf,
     Llama2c,
+
+    /// <summary>Weights the caller holds in memory (<see cref="ModelFile.FromWeights"/>).</summary>
+    Memory,
 }
 
 /// <summary>
@@ -56,6 +59,14 @@ public sealed class ModelFile : IDisposable
         if (tokenizerPath is not null && !File.Exists(tokenizerPath)) throw new FileNotFoundException($"tokenizer file not found: {tokenizerPath}", tokenizerPath);
         return IsGguf(path) ? OpenGguf(path, tokenizerPath, requireWeights) : OpenLlama2c(path, tokenizerPath);
     }
+
+    /// <summary>
+    /// A model over weights the caller owns (e.g. some tensors re-encoded in native buffers for an experiment, the rest
+    /// viewing another open model's mapping). The caller keeps that memory alive while this model is used; disposing
+    /// this model frees nothing.
+    /// </summary>
+    public static ModelFile FromWeights(string name, LlamaConfig config, LlamaWeights weights, Vocabulary vocabulary) =>
+        new(name, ModelFormat.Memory, null, null, config, weights, vocabulary);
 
     public static bool IsGguf(string path)
     {

@@ -1,6 +1,7 @@
 using OrleansInfer.Backends.Cpu;
 using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Engine.Core;
+using OrleansInfer.Engine.Runner;
 using OrleansInfer.Engine.Scheduling;
 
 namespace OrleansInfer;
@@ -47,6 +48,9 @@ public sealed record InferenceEngineOptions
     /// <summary>Token slots per KV block.</summary>
     public int BlockSize { get; init; } = 16;
 
+    /// <summary>How the KV cache stores keys and values: f32 (default), f16 (half the bytes per token) or q8_0 (head sizes multiples of 32).</summary>
+    public KvCacheDataType KvCacheDataType { get; init; } = KvCacheDataType.F32;
+
     /// <summary>Tokens per engine step (prompt chunks plus decodes).</summary>
     public int MaxNumBatchedTokens { get; init; } = 512;
 
@@ -69,6 +73,7 @@ public sealed record InferenceEngineOptions
         BlockSize = BlockSize,
         MaxBatchTokens = MaxNumBatchedTokens,
         MaxBatchSequences = MaxNumSeqs,
+        KvCacheDataType = KvCacheDataType,
     };
 
     internal IlgpuRunnerOptions ToIlgpuOptions() => new()
@@ -81,6 +86,7 @@ public sealed record InferenceEngineOptions
         MaxBatchTokens = MaxNumBatchedTokens,
         MaxBatchSequences = MaxNumSeqs,
         CpuMultiprocessors = Threads,
+        KvCacheDataType = KvCacheDataType,
     };
 
     internal EngineOptions ToEngineOptions() => new()

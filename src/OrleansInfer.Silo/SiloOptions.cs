@@ -57,6 +57,13 @@ public sealed record SiloOptions
 
     public int MaxNumSeqs { get; set; } = 256;
 
+    /// <summary>How the KV cache stores keys and values: f32, f16 (half the bytes per token) or q8_0 (head sizes multiples of 32).</summary>
+    public string KvCacheDtype { get; set; } = "f32";
+
+    /// <summary><see cref="KvCacheDtype"/> parsed (valid after <see cref="Validate"/>).</summary>
+    public OrleansInfer.Engine.Runner.KvCacheDataType KvCacheDataType =>
+        OrleansInfer.Engine.Runner.KvCacheDataTypes.TryParse(KvCacheDtype, out var type) ? type : OrleansInfer.Engine.Runner.KvCacheDataType.F32;
+
     /// <summary>Requests a worker's engine lets wait for KV room; the router queues no more than this per worker.</summary>
     public int MaxWaitingRequests { get; set; } = 1024;
 
@@ -133,6 +140,7 @@ public sealed record SiloOptions
         Require(BlockSize is >= 1 and <= 1024, nameof(BlockSize), $"must be 1..1024, got {BlockSize}");
         Require(MaxNumBatchedTokens >= 1, nameof(MaxNumBatchedTokens), $"must be at least 1, got {MaxNumBatchedTokens}");
         Require(MaxNumSeqs >= 1, nameof(MaxNumSeqs), $"must be at least 1, got {MaxNumSeqs}");
+        Require(OrleansInfer.Engine.Runner.KvCacheDataTypes.TryParse(KvCacheDtype ?? "", out _), nameof(KvCacheDtype), $"must be one of {OrleansInfer.Engine.Runner.KvCacheDataTypes.Names}, got '{KvCacheDtype}'");
         Require(MaxWaitingRequests >= 1, nameof(MaxWaitingRequests), $"must be at least 1, got {MaxWaitingRequests}");
         Require(SiloPort is > 0 and < 65536, nameof(SiloPort), $"must be a TCP port, got {SiloPort}");
         Require(GatewayPort is > 0 and < 65536 && GatewayPort != SiloPort, nameof(GatewayPort), $"must be a TCP port other than the silo port, got {GatewayPort}");

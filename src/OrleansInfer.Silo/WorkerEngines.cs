@@ -44,12 +44,23 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
         _model = ModelFile.Open(options.Model!, options.Tokenizer);
         try
         {
+            try
+            {
+                KvCacheDataTypes.EnsureSupported(options.KvCacheDataType, _model.Config!);
+            }
+            catch (ArgumentException e)
+            {
+                throw new SiloConfigurationException($"{SiloOptions.Section}:{nameof(SiloOptions.KvCacheDtype)}", e.Message);
+            }
             var vocabulary = options.ChatTemplate is null ? _model.Vocabulary : _model.Vocabulary with { ChatTemplate = File.ReadAllText(options.ChatTemplate) };
             var tokenizer = Tokenizer.Create(vocabulary);
             var (factory, devices) = runnerFactory is not null ? (runnerFactory, options.CpuWorkers) : Discover(options, probeCuda, logger ?? NullLogger<WorkerEngines>.Instance);
             for (var device = 0; device < devices; device++)
             {
                 var runner = factory(_model, device, options);
+                var kv = runner.KvCache;
+                (logger ?? NullLogger<WorkerEngines>.Instance).LogInformation("worker {Device} on {Runner}: KV cache {Blocks} blocks of {BlockSize} tokens ({MiB} MiB, {DataType}, {TokenBytes} bytes per token)",
+                    device, runner.DeviceName, kv.BlockCount, kv.BlockSize, kv.TotalBytes >> 20, KvCacheDataTypes.Name(kv.DataType), kv.TokenBytes);
                 if (options.StepDelayMs > 0) runner = new DelayedRunner(runner, TimeSpan.FromMilliseconds(options.StepDelayMs));
                 _runners.Add(runner);
                 _engines.Add(new LlmEngine(runner, tokenizer, new EngineOptions
@@ -120,6 +131,7 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
         GpuMemoryUtilization = o.GpuMemoryUtilization,
         MaxBatchTokens = o.MaxNumBatchedTokens,
         MaxBatchSequences = o.MaxNumSeqs,
+        KvCacheDataType = o.KvCacheDataType,
     });
 
     public static IModelRunner CpuRunner(ModelFile model, int device, SiloOptions o) => new CpuModelRunner(model, new CpuRunnerOptions
@@ -130,6 +142,7 @@ public sealed class WorkerEngines : IWorkerEngines, IAsyncDisposable
         BlockSize = o.BlockSize,
         MaxBatchTokens = o.MaxNumBatchedTokens,
         MaxBatchSequences = o.MaxNumSeqs,
+        KvCacheDataType = o.KvCacheDataType,
     });
 
     public async ValueTask DisposeAsync()

@@ -1,13 +1,20 @@
 using ILGPU;
 using ILGPU.Runtime;
+using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Backends.Ilgpu.Kernels;
+using OrleansInfer.Engine.Runner;
+using OrleansInfer.Model.Tensors;
 
 namespace OrleansInfer.GpuCheck;
 
 public static partial class KernelChecks
 {
-    /// <summary>RoPE on q (in place) and k, and the k/v write into random KV slots; later pairs than RopePairs pass through.</summary>
-    public static double RopeKvWrite(KernelHarness h, int tokens, int heads, int kvHeads, int headDim, int ropePairs, int seed)
+    /// <summary>
+    /// RoPE on q (in place) and k, and the k/v write into random KV slots stored as <paramref name="type"/>; later pairs
+    /// than RopePairs pass through. The expected k/v rows go through the same encoding on the host (System.Half, ggml's
+    /// q8_0 reference quantizer), so any difference is the kernel's.
+    /// </summary>
+    public static double RopeKvWrite(KernelHarness h, KvCacheDataType type, int tokens, int heads, int kvHeads, int headDim, int ropePairs, int seed)
     {
         var rng = new Random(seed);
         int dim = heads * headDim, kvDim = kvHeads * headDim, ld = dim + 2 * kvDim, context = 64, slotsInPool = tokens * 3;
@@ -20,15 +27,16 @@ public static partial class KernelChecks
             for (var i = 0; i < ropePairs; i++)
                 (sin[p * ropePairs + i], cos[p * ropePairs + i]) = MathF.SinCos(p * (1f / MathF.Pow(10000f, 2 * i / (2f * ropePairs))));
         var half = (long)slotsInPool * kvDim;
-        var kv = h.Upload(new float[2 * half]);
+        using var kv = DeviceKvCache.Allocate(h.Accelerator, type, 2 * half);
+        kv.Upload(new float[2 * half]);
         var qkvView = h.Upload(qkv);
         var args = new RopeArgs { Heads = heads, KvHeads = kvHeads, HeadDim = headDim, RopePairs = ropePairs, QkvLd = ld, Dim = dim, KvDim = kvDim, KOffset = 0, VOffset = half };
-        h.Kernels.RopeKvWrite(tokens * (heads + kvHeads) * (headDim / 2), qkvView, kv, h.Upload(positions), h.Upload(slots), h.Upload(cos), h.Upload(sin), args);
+        kv.RopeKvWrite(tokens * (heads + kvHeads) * (headDim / 2), qkvView, h.Upload(positions), h.Upload(slots), h.Upload(cos), h.Upload(sin), args);
 
         var actual = new List<float>();
         var expected = new List<double>();
         var qkvOut = h.Read(qkvView);
-        var kvOut = h.Read(kv);
+        var kvOut = kv.Download();
         for (var t = 0; t < tokens; t++)
         {
             double[] Rotate(int at)
@@ -56,9 +64,9 @@ public static partial class KernelChecks
             for (var g = 0; g < kvHeads; g++)
             {
                 var slot = (long)slots[t] * kvDim + g * headDim;
-                expected.AddRange(Rotate(t * ld + dim + g * headDim));
+                expected.AddRange(Encoded(type, Rotate(t * ld + dim + g * headDim)));
                 actual.AddRange(kvOut.AsSpan((int)slot, headDim).ToArray());
-                expected.AddRange(qkv.AsSpan(t * ld + dim + kvDim + g * headDim, headDim).ToArray().Select(v => (double)v));
+                expected.AddRange(Encoded(type, qkv.AsSpan(t * ld + dim + kvDim + g * headDim, headDim).ToArray().Select(v => (double)v).ToArray()));
                 actual.AddRange(kvOut.AsSpan((int)(half + slot), headDim).ToArray());
             }
         }
@@ -70,7 +78,7 @@ public static partial class KernelChecks
     /// newTokens[i] are this step's tokens (a prompt chunk, or 1 for decode); blocks are scattered through the pool.
     /// With splitLength &gt; 0 every context is split (flash-decoding) and reduced.
     /// </summary>
-    public static double PagedAttention(KernelHarness h, int[] contexts, int[] newTokens, int heads, int groupSize, int headDim, int blockSize, int splitLength, int seed)
+    public static double PagedAttention(KernelHarness h, KvCacheDataType type, int[] contexts, int[] newTokens, int heads, int groupSize, int headDim, int blockSize, int splitLength, int seed)
     {
         var rng = new Random(seed);
         int kvHeads = heads / groupSize, dim = heads * headDim, kvDim = kvHeads * headDim, ld = dim + 2 * kvDim;
@@ -81,7 +89,9 @@ public static partial class KernelChecks
         for (var s = 0; s < contexts.Length; s++)
             for (var b = 0; b < (contexts[s] + blockSize - 1) / blockSize; b++) tables[s * width + b] = free.Dequeue();
         var half = (long)blocksInPool * blockSize * kvDim;
-        var kv = RandomWeights.Gaussian(rng, (int)(2 * half));
+        using var pool = DeviceKvCache.Allocate(h.Accelerator, type, 2 * half);
+        pool.Upload(RandomWeights.Gaussian(rng, (int)(2 * half)));
+        var kv = pool.Download(); // the reference reads the values the pool holds
 
         var positions = new List<int>();
         var tokenSeq = new List<int>();
@@ -107,8 +117,8 @@ public static partial class KernelChecks
         var partialStats = h.Upload(new float[2 * tokens * heads * splits]);
         var warps = tokens * heads * splits;
         var groupSize2 = PagedAttentionKernel.WarpsPerGroup * h.Accelerator.WarpSize;
-        h.Kernels.Attention(new KernelConfig((warps + PagedAttentionKernel.WarpsPerGroup - 1) / PagedAttentionKernel.WarpsPerGroup, groupSize2),
-            h.Upload(qkv), h.Upload(kv), pos, h.Upload(tokenSeq.ToArray()), h.Upload(tables), output, partialAcc, partialStats, args);
+        pool.Attention(new KernelConfig((warps + PagedAttentionKernel.WarpsPerGroup - 1) / PagedAttentionKernel.WarpsPerGroup, groupSize2),
+            h.Upload(qkv), pos, h.Upload(tokenSeq.ToArray()), h.Upload(tables), output, partialAcc, partialStats, args);
         if (splits > 1)
             h.Kernels.AttentionReduce(new KernelConfig((tokens * heads + AttentionReduceKernel.WarpsPerGroup - 1) / AttentionReduceKernel.WarpsPerGroup, AttentionReduceKernel.WarpsPerGroup * h.Accelerator.WarpSize),
                 pos, partialAcc, partialStats, output, args);
@@ -140,19 +150,31 @@ public static partial class KernelChecks
     }
 
     /// <summary>Copy-on-write block copies across every layer's keys and values; untouched blocks stay as they were.</summary>
-    public static double BlockCopy(KernelHarness h, int layers, int blocks, int blockFloats, (int Source, int Destination)[] copies, int seed)
+    public static double BlockCopy(KernelHarness h, KvCacheDataType type, int layers, int blocks, int blockFloats, (int Source, int Destination)[] copies, int seed)
     {
         var rng = new Random(seed);
         var halfStride = (long)blocks * blockFloats;
-        var pool = RandomWeights.Gaussian(rng, (int)(2 * layers * halfStride));
-        var kv = h.Upload(pool);
+        using var kv = DeviceKvCache.Allocate(h.Accelerator, type, 2 * layers * halfStride);
+        kv.Upload(RandomWeights.Gaussian(rng, (int)(2 * layers * halfStride)));
+        var pool = kv.Download();
         var pairs = copies.SelectMany(c => new[] { c.Source, c.Destination }).ToArray();
-        h.Kernels.BlockCopy(copies.Length * 2 * layers * blockFloats, kv, h.Upload(pairs), blockFloats, halfStride, 2 * layers);
+        kv.BlockCopy(copies.Length * 2 * layers * blockFloats, h.Upload(pairs), blockFloats, halfStride, 2 * layers);
         var expected = pool.Select(v => (double)v).ToArray();
         for (var half = 0; half < 2 * layers; half++)
             foreach (var (src, dst) in copies)
                 for (var e = 0; e < blockFloats; e++) expected[half * halfStride + (long)dst * blockFloats + e] = pool[half * halfStride + (long)src * blockFloats + e];
-        return RandomWeights.RelativeError(h.Read(kv), expected);
+        return RandomWeights.RelativeError(kv.Download(), expected);
+    }
+
+    /// <summary>A KV row as the pool holds it: rounded to f32, then encoded as <paramref name="type"/> and decoded on the host.</summary>
+    private static double[] Encoded(KvCacheDataType type, double[] row)
+    {
+        var x = row.Select(v => (float)v).ToArray();
+        var ggml = type switch { KvCacheDataType.F16 => GgmlType.F16, KvCacheDataType.Q8_0 => GgmlType.Q8_0, _ => GgmlType.F32 };
+        var bytes = new byte[GgmlTypeInfo.ByteCount(ggml, x.Length)];
+        Quantize.Row(ggml, x, bytes);
+        Dequantize.Row(ggml, bytes, x);
+        return x.Select(v => (double)v).ToArray();
     }
 
     private static Queue<int> ToQueue(this IEnumerable<int> values) => new(values);

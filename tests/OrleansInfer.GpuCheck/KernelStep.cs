@@ -1,4 +1,5 @@
 using OrleansInfer.Backends.Ilgpu.Kernels;
+using OrleansInfer.Engine.Runner;
 using OrleansInfer.Model.Tensors;
 
 namespace OrleansInfer.GpuCheck;
@@ -36,14 +37,21 @@ public static class KernelStep
         }
         yield return ("rmsnorm", "3 rows of 100", h => KernelChecks.RmsNorm(h, 3, 100, false, 7));
         yield return ("rmsnorm gather", "4 rows of 4096", h => KernelChecks.RmsNorm(h, 4, 4096, true, 8));
-        yield return ("rope + kv write", "5 tokens, 4 heads, 2 kv, hd 16, 6 pairs", h => KernelChecks.RopeKvWrite(h, 5, 4, 2, 16, 6, 9));
         yield return ("swiglu", "7 tokens, hidden 172", h => KernelChecks.SwiGlu(h, 7, 172, 10));
-        foreach (var g in new[] { 1, 2, 4 })
+        foreach (var kv in new[] { KvCacheDataType.F32, KvCacheDataType.F16, KvCacheDataType.Q8_0 })
         {
-            yield return ($"attention prefill gqa {g}", "3 seqs, chunks of 5/1/9, bs 4", h => KernelChecks.PagedAttention(h, [5, 11, 37], [5, 1, 9], 4, g, 16, 4, 0, 11 + g));
-            yield return ($"attention decode split gqa {g}", "contexts 70/100, 32 per split", h => KernelChecks.PagedAttention(h, [70, 100], [1, 1], 4, g, 32, 16, 32, 14 + g));
+            // KV kernels per pool encoding; q8_0 needs heads of whole 32-value blocks.
+            var t = KvCacheDataTypes.Name(kv);
+            var (hd, suffix) = kv == KvCacheDataType.F32 ? (16, "") : (32, $" {t}");
+            var ropeShape = kv == KvCacheDataType.Q8_0 ? (HeadDim: 64, Pairs: 20) : (HeadDim: 16, Pairs: 6);
+            yield return ($"rope + kv write{suffix}", $"5 tokens, 4 heads, 2 kv, hd {ropeShape.HeadDim}, {ropeShape.Pairs} pairs", h => KernelChecks.RopeKvWrite(h, kv, 5, 4, 2, ropeShape.HeadDim, ropeShape.Pairs, 9));
+            foreach (var g in new[] { 1, 2, 4 })
+            {
+                yield return ($"attention prefill gqa {g}{suffix}", $"3 seqs, chunks of 5/1/9, bs 4, hd {hd}", h => KernelChecks.PagedAttention(h, kv, [5, 11, 37], [5, 1, 9], 4, g, hd, 4, 0, 11 + g));
+                yield return ($"attention decode split gqa {g}{suffix}", "contexts 70/100, 32 per split", h => KernelChecks.PagedAttention(h, kv, [70, 100], [1, 1], 4, g, 32, 16, 32, 14 + g));
+            }
+            yield return ($"block copy{suffix}", "2 copies, 3 layers", h => KernelChecks.BlockCopy(h, kv, 3, 6, 64, [(1, 4), (2, 5)], 17));
         }
-        yield return ("block copy", "2 copies, 3 layers", h => KernelChecks.BlockCopy(h, 3, 6, 64, [(1, 4), (2, 5)], 17));
     }
 
     public static int Run(Options o, Results results)

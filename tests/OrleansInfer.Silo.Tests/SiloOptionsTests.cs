@@ -47,6 +47,7 @@ public sealed class SiloOptionsTests
     [InlineData("OrleansInfer:HttpPort", "OrleansInfer:HttpPort", "70000")]
     [InlineData("OrleansInfer:HttpPort", "OrleansInfer:HttpPort", "11111")]
     [InlineData("OrleansInfer:HttpHost", "OrleansInfer:HttpHost", "pod.example")]
+    [InlineData("OrleansInfer:KvCacheDtype", "OrleansInfer:KvCacheDtype", "q4_0")]
     public void InvalidSettingsFailNamingTheSetting(string named, string key, string value)
     {
         var pairs = new List<(string, string)>();

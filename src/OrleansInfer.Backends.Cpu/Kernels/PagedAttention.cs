@@ -5,19 +5,22 @@ namespace OrleansInfer.Backends.Cpu.Kernels;
 
 /// <summary>
 /// Causal attention of one query head over a sequence's paged KV cache. The cache of a layer is
-/// [block][slot in block][kv_dim]; a sequence's block table maps its logical blocks to physical ones.
+/// [block][slot in block][kv row] (see <see cref="KvPool"/>); a sequence's block table maps its logical blocks to
+/// physical ones.
 /// </summary>
 internal static unsafe class PagedAttention
 {
     /// <summary>
-    /// out[0..headDim) = softmax(q . K[0..contextLength) / sqrt(headDim)) . V for KV head <paramref name="kvHead"/>.
+    /// out[0..headDim) = softmax(q . K[0..contextLength) / sqrt(headDim)) . V for one KV head, whose row starts
+    /// <paramref name="headOffset"/> bytes into each slot of <paramref name="slotBytes"/> bytes; rows are decoded
+    /// as <typeparamref name="TRow"/> (into <paramref name="row"/>, headDim floats, unless they are f32).
     /// <paramref name="scores"/> needs <paramref name="contextLength"/> floats.
     /// </summary>
-    public static void Head(float* q, float* kCache, float* vCache, ReadOnlySpan<int> blockTable, int blockSize,
-        int kvDim, int kvHead, int headDim, int contextLength, float* scores, float* output)
+    public static void Head<TRow>(float* q, byte* kCache, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize,
+        long slotBytes, long headOffset, int headDim, int contextLength, float* scores, float* row, float* output)
+        where TRow : struct, IKvRow
     {
         var scale = 1f / MathF.Sqrt(headDim);
-        var headOffset = kvHead * headDim;
         var max = float.NegativeInfinity;
         for (int pos = 0, b = 0; pos < contextLength; b++)
         {
@@ -25,7 +28,8 @@ internal static unsafe class PagedAttention
             var n = Math.Min(blockSize, contextLength - pos);
             for (var j = 0; j < n; j++)
             {
-                var s = MatMul.Dot(q, kCache + (slotBase + j) * kvDim + headOffset, headDim) * scale;
+                var k = TRow.Read(kCache + (slotBase + j) * slotBytes + headOffset, row, headDim);
+                var s = MatMul.Dot(q, k, headDim) * scale;
                 scores[pos + j] = s;
                 if (s > max) max = s;
             }
@@ -45,7 +49,8 @@ internal static unsafe class PagedAttention
             var n = Math.Min(blockSize, contextLength - pos);
             for (var j = 0; j < n; j++)
             {
-                Axpy(scores[pos + j] * inv, vCache + (slotBase + j) * kvDim + headOffset, output, headDim);
+                var v = TRow.Read(vCache + (slotBase + j) * slotBytes + headOffset, row, headDim);
+                Axpy(scores[pos + j] * inv, v, output, headDim);
             }
             pos += n;
         }

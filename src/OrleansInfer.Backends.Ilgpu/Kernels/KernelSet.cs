@@ -6,7 +6,8 @@ namespace OrleansInfer.Backends.Ilgpu.Kernels;
 
 /// <summary>
 /// Every kernel of the forward pass, compiled and loaded once per accelerator (at runner start, on the device
-/// thread). Generic kernels are instantiated for each weight format.
+/// thread). Generic kernels are instantiated for each weight format; the KV kernels live in <see cref="DeviceKvCache"/>,
+/// instantiated for the pool's format only.
 /// </summary>
 internal sealed partial class KernelSet
 {
@@ -31,11 +32,8 @@ internal sealed partial class KernelSet
         EmbedQ4K = a.LoadAutoGroupedStreamKernel<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
         EmbedQ6K = a.LoadAutoGroupedStreamKernel<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
         RmsNorm = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs>(RmsNormKernel.Kernel);
-        RopeKvWrite = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, RopeArgs>(RopeKvWriteKernel.Kernel);
-        Attention = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Kernel);
         AttentionReduce = a.LoadStreamKernel<ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionReduceKernel.Kernel);
         SwiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Kernel);
-        BlockCopy = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, long, int>(BlockCopyKernel.Kernel);
     }
 
     public Action<KernelConfig, F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvF32 { get; }
@@ -57,11 +55,8 @@ internal sealed partial class KernelSet
     public Action<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int> EmbedQ4K { get; }
     public Action<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int> EmbedQ6K { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs> RmsNorm { get; }
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, RopeArgs> RopeKvWrite { get; }
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs> Attention { get; }
     public Action<KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs> AttentionReduce { get; }
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int> SwiGlu { get; }
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, int, long, int> BlockCopy { get; }
 
     /// <summary>Every kernel entry point with whether it is explicitly grouped (for ahead-of-time PTX checks).</summary>
     public static IEnumerable<(MethodInfo Method, bool ExplicitlyGrouped)> EntryPoints()
@@ -80,11 +75,9 @@ internal sealed partial class KernelSet
             yield return (Generic(typeof(EmbeddingKernel), f), false);
         }
         yield return (Plain(typeof(RmsNormKernel)), true);
-        yield return (Plain(typeof(RopeKvWriteKernel)), false);
-        yield return (Plain(typeof(PagedAttentionKernel)), true);
         yield return (Plain(typeof(AttentionReduceKernel)), true);
         yield return (Plain(typeof(SwiGluKernel)), false);
-        yield return (Plain(typeof(BlockCopyKernel)), false);
+        foreach (var e in DeviceKvCache.EntryPoints()) yield return e;
     }
 
     private static MethodInfo Plain(Type t) => t.GetMethod("Kernel")!;

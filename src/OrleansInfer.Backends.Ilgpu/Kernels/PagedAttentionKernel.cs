@@ -34,15 +34,17 @@ public struct AttentionArgs
 /// sequence's block table). One warp per (token, query head, split): lanes score 32 keys at a time, an online
 /// softmax keeps a running max m and sum l, and each lane accumulates its own dims of the output. With several
 /// splits (flash-decoding, for long contexts and few tokens) each warp writes its partial (acc, m, l) and
-/// <see cref="AttentionReduceKernel"/> combines them.
+/// <see cref="AttentionReduceKernel"/> combines them. Keys and values are read through <see cref="IKvStore"/>
+/// (f16 and q8_0 widened to f32 as they are loaded).
 /// </summary>
 public static class PagedAttentionKernel
 {
     public const int WarpsPerGroup = 4;
     public const int MaxHeadDim = 256;
 
-    public static void Kernel(ArrayView<float> qkv, ArrayView<float> kv, ArrayView<int> positions, ArrayView<int> tokenSequence,
+    public static void Kernel<TKv>(ArrayView<float> qkv, TKv kv, ArrayView<int> positions, ArrayView<int> tokenSequence,
         ArrayView<int> tables, ArrayView<float> output, ArrayView<float> partialAcc, ArrayView<float> partialStats, AttentionArgs a)
+        where TKv : struct, IKvStore
     {
         // Per warp: its query and its output accumulator; a lane only ever touches dims d ≡ lane (mod warp size).
         var accShared = SharedMemory.Allocate<float>(WarpsPerGroup * MaxHeadDim);
@@ -57,9 +59,10 @@ public static class PagedAttentionKernel
         }
     }
 
-    private static void Item(ArrayView<float> qkv, ArrayView<float> kv, ArrayView<int> positions, ArrayView<int> tokenSequence,
+    private static void Item<TKv>(ArrayView<float> qkv, TKv kv, ArrayView<int> positions, ArrayView<int> tokenSequence,
         ArrayView<int> tables, ArrayView<float> output, ArrayView<float> partialAcc, ArrayView<float> partialStats, AttentionArgs a,
         long item, int own, ArrayView<float> accShared, ArrayView<float> qShared)
+        where TKv : struct, IKvStore
     {
         var lane = Warp.LaneIdx;
         var split = (int)(item % a.Splits);
@@ -92,7 +95,7 @@ public static class PagedAttentionKernel
                 slot = tables[tableRow + p / a.BlockSize] * a.BlockSize + p % a.BlockSize;
                 var key = a.KOffset + (long)slot * a.KvDim + kvHead;
                 var dot = 0f;
-                for (var d = 0; d < hd; d++) dot += qShared[own + d] * kv[key + d];
+                for (var d = 0; d < hd; d++) dot += qShared[own + d] * kv.Load(key + d);
                 score = dot * a.Scale;
             }
             var newMax = IntrinsicMath.Max(m, WarpMath.Max(score));
@@ -107,7 +110,7 @@ public static class PagedAttentionKernel
             {
                 var ej = Warp.Shuffle(e, j);
                 var value = a.VOffset + (long)Warp.Shuffle(slot, j) * a.KvDim + kvHead;
-                for (var d = lane; d < hd; d += Warp.WarpSize) accShared[own + d] += ej * kv[value + d];
+                for (var d = lane; d < hd; d += Warp.WarpSize) accShared[own + d] += ej * kv.Load(value + d);
             }
         }
 

@@ -24,12 +24,15 @@ public struct RopeArgs
 /// <summary>
 /// Rotates adjacent pairs of each head of q (in place) and k (llama.cpp NORM rope; cos/sin from a table computed
 /// on the host exactly as the CPU backend does), and writes the token's k and v into its KV slot:
-/// Kv[layer][slot][kv_dim]. One thread per (token, head, pair).
+/// Kv[layer][slot][kv_dim], encoded by the <see cref="IKvStore"/>. One thread per (token, head, pair). For q8_0
+/// every thread of a 32-value block computes the block's max |x| itself (16 pairs: cheaper than a cross-thread
+/// reduction, identical in every thread) and the block's first thread writes the scale.
 /// </summary>
 public static class RopeKvWriteKernel
 {
-    public static void Kernel(Index1D index, ArrayView<float> qkv, ArrayView<float> kv, ArrayView<int> positions, ArrayView<int> slots,
+    public static void Kernel<TKv>(Index1D index, ArrayView<float> qkv, TKv kv, ArrayView<int> positions, ArrayView<int> slots,
         ArrayView<float> ropeCos, ArrayView<float> ropeSin, RopeArgs a)
+        where TKv : struct, IKvStore
     {
         int i = index;
         var pairsPerHead = a.HeadDim / 2;
@@ -66,9 +69,28 @@ public static class RopeKvWriteKernel
         var v = k + a.KvDim;
         float k0 = qkv[k], k1 = qkv[k + 1];
         var slot = (long)slots[t] * a.KvDim + g * a.HeadDim + 2 * p;
-        kv[a.KOffset + slot] = k0 * c - k1 * s;
-        kv[a.KOffset + slot + 1] = k0 * s + k1 * c;
-        kv[a.VOffset + slot] = qkv[v];
-        kv[a.VOffset + slot + 1] = qkv[v + 1];
+        float kMax = 0f, vMax = 0f;
+        if (kv.NeedsBlockMax)
+        {
+            // The 16 pairs of this 32-value block (head sizes are whole blocks): rotated keys, raw values.
+            var first = p & ~15;
+            var head = row + a.Dim + g * a.HeadDim;
+            var pos = (long)positions[t] * a.RopePairs;
+            for (var j = first; j < first + 16; j++)
+            {
+                float x0 = qkv[head + 2 * j], x1 = qkv[head + 2 * j + 1];
+                if (j < a.RopePairs)
+                {
+                    float cj = ropeCos[pos + j], sj = ropeSin[pos + j];
+                    (x0, x1) = (x0 * cj - x1 * sj, x0 * sj + x1 * cj);
+                }
+                kMax = IntrinsicMath.Max(kMax, IntrinsicMath.Max(IntrinsicMath.Abs(x0), IntrinsicMath.Abs(x1)));
+                vMax = IntrinsicMath.Max(vMax, IntrinsicMath.Max(IntrinsicMath.Abs(qkv[head + a.KvDim + 2 * j]), IntrinsicMath.Abs(qkv[head + a.KvDim + 2 * j + 1])));
+            }
+        }
+        kv.Store(a.KOffset + slot, k0 * c - k1 * s, kMax);
+        kv.Store(a.KOffset + slot + 1, k0 * s + k1 * c, kMax);
+        kv.Store(a.VOffset + slot, qkv[v], vMax);
+        kv.Store(a.VOffset + slot + 1, qkv[v + 1], vMax);
     }
 }

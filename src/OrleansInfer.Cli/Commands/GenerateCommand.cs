@@ -67,6 +67,7 @@ internal static class GenerateCommand
             BlockSize = runner.Cpu.BlockSize,
             MaxNumBatchedTokens = runner.Cpu.MaxBatchTokens,
             MaxNumSeqs = runner.Cpu.MaxBatchSequences,
+            KvCacheDtype = OrleansInfer.Engine.Runner.KvCacheDataTypes.Name(runner.Cpu.KvCacheDataType),
             SiloPort = siloPort,
             PrimarySiloPort = siloPort,
             GatewayPort = FreePorts.Next(),

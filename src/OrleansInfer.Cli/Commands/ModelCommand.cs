@@ -16,6 +16,7 @@ internal static class ModelCommand
         command.Subcommands.Add(Inspect(output));
         command.Subcommands.Add(Convert(output, error));
         command.Subcommands.Add(Synth(output, error));
+        command.Subcommands.Add(ModelQuantizeCommand.Create(output, error));
         return command;
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using OrleansInfer.Backends.Cpu;
 using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Engine.Core;
+using OrleansInfer.Engine.Runner;
 using OrleansInfer.Engine.Scheduling;
 
 namespace OrleansInfer.Cli.Infrastructure;
@@ -30,6 +31,16 @@ internal static class CommonOptions
     {
         Description = "Machine-readable JSON output",
     };
+
+    /// <summary>How the KV cache stores keys and values; parsed by <see cref="ParseKvCacheDtype"/> (a bad name is one line, exit 2).</summary>
+    public static Option<string> KvCacheDtype() => new("--kv-cache-dtype")
+    {
+        Description = $"KV cache encoding: {KvCacheDataTypes.Names} (f16 halves the bytes per token; q8_0 needs head sizes that are multiples of 32)",
+        DefaultValueFactory = _ => "f32",
+    };
+
+    public static KvCacheDataType ParseKvCacheDtype(string name) =>
+        KvCacheDataTypes.TryParse(name, out var type) ? type : throw new CliException($"--kv-cache-dtype must be one of {KvCacheDataTypes.Names}, got '{name}'");
 }
 
 /// <summary>
@@ -49,6 +60,7 @@ internal sealed class EngineLimitOptions
     public Option<int> MaxBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per forward pass", DefaultValueFactory = _ => 512 };
     public Option<int> MaxSequences { get; } = new("--max-num-seqs") { Description = "Most sequences per forward pass", DefaultValueFactory = _ => 256 };
     public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Do not reuse KV blocks of earlier prompts with the same prefix" };
+    public Option<string> KvCacheDtype { get; } = CommonOptions.KvCacheDtype();
 
     private static Option<string> CreateBackend()
     {
@@ -73,6 +85,7 @@ internal sealed class EngineLimitOptions
         command.Options.Add(MaxBatchedTokens);
         command.Options.Add(MaxSequences);
         command.Options.Add(NoPrefixCaching);
+        command.Options.Add(KvCacheDtype);
     }
 
     public EngineOptions ToEngineOptions(ParseResult r) => new()
@@ -90,6 +103,7 @@ internal sealed class EngineLimitOptions
         var backend = r.GetValue(Backend)!;
         var device = r.GetValue(Device)!;
         if (backend == "cpu" && device != "auto") throw new CliException("--device applies to --backend ilgpu");
+        var kvType = CommonOptions.ParseKvCacheDtype(r.GetValue(KvCacheDtype)!);
         var cpu = new CpuRunnerOptions
         {
             Threads = threads,
@@ -97,6 +111,7 @@ internal sealed class EngineLimitOptions
             BlockSize = r.GetValue(BlockSize),
             MaxBatchTokens = r.GetValue(MaxBatchedTokens),
             MaxBatchSequences = r.GetValue(MaxSequences),
+            KvCacheDataType = kvType,
         };
         var ilgpu = new IlgpuRunnerOptions
         {
@@ -106,6 +121,7 @@ internal sealed class EngineLimitOptions
             MaxBatchTokens = cpu.MaxBatchTokens,
             MaxBatchSequences = cpu.MaxBatchSequences,
             CpuMultiprocessors = threads,
+            KvCacheDataType = kvType,
         };
         try
         {

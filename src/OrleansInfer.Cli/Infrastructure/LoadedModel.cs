@@ -47,7 +47,8 @@ internal sealed class LoadedModel : IDisposable
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 error.WriteLine($"loading {Path.GetFileName(path)} ({file.Config!.Describe()}) on the {runnerOptions.Backend} backend");
                 runner = Create(file, runnerOptions);
-                error.WriteLine($"loaded in {clock.Elapsed.TotalSeconds:F1} s on {runner.DeviceName}, KV cache {runner.KvCache.BlockCount} blocks of {runner.KvCache.BlockSize} tokens ({runner.KvCache.TotalBytes / (1 << 20)} MiB)");
+                var kv = runner.KvCache;
+                error.WriteLine($"loaded in {clock.Elapsed.TotalSeconds:F1} s on {runner.DeviceName}, KV cache {kv.BlockCount} blocks of {kv.BlockSize} tokens ({kv.TotalBytes / (1 << 20)} MiB, {KvCacheDataTypes.Name(kv.DataType)}, {kv.TokenBytes} bytes per token)");
                 if (runner is IlgpuModelRunner gpu) error.WriteLine($"device memory: {gpu.Memory.Describe()}");
             }
             return new LoadedModel(file, tok, runner, runnerOptions?.Backend ?? "none");
@@ -61,6 +62,14 @@ internal sealed class LoadedModel : IDisposable
 
     private static IModelRunner Create(ModelFile file, RunnerChoice choice)
     {
+        try
+        {
+            KvCacheDataTypes.EnsureSupported(choice.Cpu.KvCacheDataType, file.Config!);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--kv-cache-dtype: {e.Message}");
+        }
         if (choice.Backend != "ilgpu") return new CpuModelRunner(file, choice.Cpu);
         try
         {

@@ -20,6 +20,7 @@ internal sealed class SiloEngineSettings
     public Option<int?> BlockSize { get; } = new("--block-size") { Description = "Token slots per KV block" };
     public Option<int?> Batched { get; } = new("--max-num-batched-tokens") { Description = "Tokens per engine step" };
     public Option<int?> Seqs { get; } = new("--max-num-seqs") { Description = "Sequences per engine step" };
+    public Option<string?> KvCacheDtype { get; } = new("--kv-cache-dtype") { Description = "KV cache encoding: f32 (default), f16 or q8_0" };
 
     public SiloEngineSettings(string modelIdName = "--model-id", string modelIdDescription = "Id clients route by (default: the file name)")
     {
@@ -28,7 +29,7 @@ internal sealed class SiloEngineSettings
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Tokenizer, ChatTemplate, ModelId, Backend, Workers, Threads, KvBlocks, BlockSize, Batched, Seqs }) command.Options.Add(o);
+        foreach (var o in new Option[] { Model, Tokenizer, ChatTemplate, ModelId, Backend, Workers, Threads, KvBlocks, BlockSize, Batched, Seqs, KvCacheDtype }) command.Options.Add(o);
     }
 
     /// <summary>Flags win over configuration, but only the flags actually given.</summary>
@@ -45,6 +46,7 @@ internal sealed class SiloEngineSettings
         if (r.GetValue(BlockSize) is { } bs) o.BlockSize = bs;
         if (r.GetValue(Batched) is { } mb) o.MaxNumBatchedTokens = mb;
         if (r.GetValue(Seqs) is { } ms) o.MaxNumSeqs = ms;
+        if (r.GetValue(KvCacheDtype) is { } dtype) o.KvCacheDtype = OrleansInfer.Engine.Runner.KvCacheDataTypes.Name(CommonOptions.ParseKvCacheDtype(dtype));
     }
 
     /// <summary>Opens the silo's HTTP port (when it has one) before the model loads: a port in use is one line, exit code 1.</summary>
@@ -70,6 +72,10 @@ internal sealed class SiloEngineSettings
         catch (CudaInitializationException e)
         {
             throw new CliException(e.Message, ExitCodes.Failure);
+        }
+        catch (SiloConfigurationException e)
+        {
+            throw new CliException($"invalid configuration: {e.Message}");
         }
     }
 }

@@ -30,6 +30,19 @@ public static class KvCacheDataTypes
 
     public static string Name(KvCacheDataType type) => type.ToString().ToLowerInvariant();
 
+    /// <summary>The names <see cref="TryParse"/> accepts, for option help and errors.</summary>
+    public const string Names = "f32, f16, q8_0";
+
+    /// <summary>
+    /// Throws when <paramref name="config"/>'s heads cannot be stored as <paramref name="type"/>: q8_0 quantizes each
+    /// KV head's row in blocks of 32 values, so the head size must be a multiple of 32 (llama.cpp requires the same).
+    /// </summary>
+    public static void EnsureSupported(KvCacheDataType type, OrleansInfer.Model.LlamaConfig config)
+    {
+        if (type == KvCacheDataType.Q8_0 && config.HeadDim % 32 != 0)
+            throw new ArgumentException($"q8_0 KV cache needs a head size that is a multiple of 32 (as llama.cpp requires); this model's head size is {config.HeadDim}: use f16 or f32");
+    }
+
     /// <summary>Bytes of one row of <paramref name="values"/> keys or values (q8_0 needs a multiple of 32).</summary>
     public static long RowBytes(KvCacheDataType type, int values) => type switch
     {
