@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using OrleansInfer.Backends.Cpu.Kernels.Quantized;
 
 namespace OrleansInfer.Backends.Cpu.Kernels;
@@ -13,9 +12,6 @@ namespace OrleansInfer.Backends.Cpu.Kernels;
 /// </summary>
 internal static unsafe class FloatDot
 {
-    /// <summary>Bytes ahead of the current position that the f32 decode loop prefetches (see README: measured).</summary>
-    private const int PrefetchBytes = 1024;
-
     public static void Rows<TW>(float* x, int tokens, int k, byte* w, long rowBytes, float* y, int ldy, int n0, int n1, bool accumulate, SimdLevel level)
         where TW : struct, IFloatWeights
     {
@@ -68,14 +64,6 @@ internal static unsafe class FloatDot
         var i = 0;
         for (; i + 16 <= k; i += 16)
         {
-            if (TM.M == 1 && (i & 15) == 0)
-            {
-                var ahead = i * (rowBytes / k) + PrefetchBytes;
-                Sse.Prefetch0(w0 + ahead);
-                Sse.Prefetch0(w1 + ahead);
-                Sse.Prefetch0(w2 + ahead);
-                Sse.Prefetch0(w3 + ahead);
-            }
             var v0 = TW.Load512(w0, i);
             var v1 = TW.Load512(w1, i);
             var v2 = TW.Load512(w2, i);
