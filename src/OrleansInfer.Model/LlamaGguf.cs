@@ -17,7 +17,7 @@ public static class LlamaGguf
     public static void Write(string path, LlamaConfig config, Vocabulary vocabulary, GgmlType type, string name,
         Func<string, RowSource> rows, IProgress<double>? progress = null)
     {
-        if (!Quantize.CanEncode(type)) throw new ArgumentException($"cannot write tensors of type {type}", nameof(type));
+        if (!CanWrite(type)) throw new ArgumentException($"cannot write model tensors of type {GgmlTypeInfo.Name(type)}", nameof(type));
         var writer = new GgufWriter();
         writer.Add("general.architecture", GgufValue.Of("llama"));
         writer.Add("general.name", GgufValue.Of(name));
@@ -43,6 +43,12 @@ public static class LlamaGguf
         }
         writer.WriteTo(path, progress);
     }
+
+    /// <summary>
+    /// Whether model matrices can be written as <paramref name="type"/>: every type <see cref="Quantize"/> encodes
+    /// except Q8_K, which ggml keeps for activations (llama.cpp has no matrix kernel for Q8_K weights).
+    /// </summary>
+    public static bool CanWrite(GgmlType type) => Quantize.CanEncode(type) && type != GgmlType.Q8_K;
 
     /// <summary>
     /// The type a tensor is stored as: norms (1-D) stay f32 as in llama.cpp; a quantized type needs rows that
@@ -74,13 +80,21 @@ public static class LlamaGguf
         }
     }
 
-    /// <summary>llama.cpp's llama_ftype for a file whose matrices are <paramref name="type"/>.</summary>
+    /// <summary>llama.cpp's llama_ftype for a file whose matrices are <paramref name="type"/> (a uniform K type is its "_S" mix).</summary>
     private static int FileType(GgmlType type) => type switch
     {
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
         GgmlType.Q4_0 => 2,
+        GgmlType.Q4_1 => 3,
         GgmlType.Q8_0 => 7,
+        GgmlType.Q5_0 => 8,
+        GgmlType.Q5_1 => 9,
+        GgmlType.Q2_K => 10,
+        GgmlType.Q3_K => 11,
+        GgmlType.Q4_K => 14,
+        GgmlType.Q5_K => 16,
+        GgmlType.Q6_K => 18,
         GgmlType.BF16 => 32,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };

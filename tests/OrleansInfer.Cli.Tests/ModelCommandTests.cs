@@ -88,7 +88,7 @@ public sealed class ModelCommandTests : IDisposable
         {
             new[] { "model", "inspect", junk },
             ["model", "inspect", Path.Combine(_folder, "missing.gguf")],
-            ["model", "convert", SharedData.Stories260KGguf, Path.Combine(_folder, "x.gguf"), "--type", "q5_k"],
+            ["model", "convert", SharedData.Stories260KGguf, Path.Combine(_folder, "x.gguf"), "--type", "iq2_xxs"],
             ["model", "synth", "--preset", "gpt-9", "--type", "f32", "--out", Path.Combine(_folder, "y.gguf")],
             ["generate", "--model", SharedData.File("tokenizers", "ggml-vocab-llama-spm.gguf"), "--prompt", "x"],
         })

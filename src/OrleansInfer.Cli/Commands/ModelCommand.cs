@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Gguf;
@@ -20,90 +19,7 @@ internal static class ModelCommand
         return command;
     }
 
-    private static Command Inspect(TextWriter output)
-    {
-        var path = new Argument<string>("path") { Description = "GGUF file or llama2.c checkpoint" };
-        var tokenizer = CommonOptions.Tokenizer();
-        var json = CommonOptions.Json();
-        var command = new Command("inspect", "Show metadata, tensors, parameter count and bytes per type");
-        command.Arguments.Add(path);
-        command.Options.Add(tokenizer);
-        command.Options.Add(json);
-        command.SetAction(r =>
-        {
-            using var file = LoadedModel.OpenFile(r.GetValue(path)!, r.GetValue(tokenizer), requireWeights: false);
-            var tensors = file.Gguf is { } g
-                ? g.Tensors.Select(t => (t.Name, t.Type, t.Shape, t.ByteCount, t.ElementCount)).ToList()
-                : file.Weights!.All().Select(t => (t.Name, t.Type, t.Shape, t.ByteCount, t.ElementCount)).ToList();
-            var parameters = tensors.Sum(t => t.ElementCount);
-            var byType = tensors.GroupBy(t => t.Type).OrderBy(x => x.Key).Select(x => (Type: GgmlTypeInfo.Name(x.Key), Bytes: x.Sum(t => t.ByteCount), Count: x.Count())).ToList();
-            if (r.GetValue(json))
-            {
-                output.WriteLine(Json.Object(w =>
-                {
-                    w.WriteString("format", file.Format.ToString().ToLowerInvariant());
-                    if (file.Gguf is not null) w.WriteNumber("gguf_version", file.Gguf.Version);
-                    if (file.Config is { } c) WriteConfig(w, c);
-                    w.WriteNumber("vocab_tokens", file.Vocabulary.Count);
-                    w.WriteNumber("parameters", parameters);
-                    w.WriteStartObject("bytes_by_type");
-                    foreach (var t in byType) w.WriteNumber(t.Type, t.Bytes);
-                    w.WriteEndObject();
-                    w.WriteStartObject("metadata");
-                    foreach (var (k, v) in file.Gguf?.Metadata.Entries ?? []) w.WriteString(k, v.ToString());
-                    w.WriteEndObject();
-                    w.WriteStartArray("tensors");
-                    foreach (var t in tensors)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("name", t.Name);
-                        w.WriteString("type", GgmlTypeInfo.Name(t.Type));
-                        w.WriteStartArray("shape");
-                        foreach (var d in t.Shape) w.WriteNumberValue(d);
-                        w.WriteEndArray();
-                        w.WriteNumber("bytes", t.ByteCount);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }));
-                return ExitCodes.Ok;
-            }
-
-            output.WriteLine($"file:       {file.Path}");
-            output.WriteLine($"format:     {(file.Gguf is { } gg ? $"GGUF v{gg.Version}, {gg.Metadata.Count} metadata keys, alignment {gg.Alignment}" : "llama2.c checkpoint")}");
-            if (file.Config is { } cfg) output.WriteLine($"model:      {cfg.Describe()}, {(cfg.TiedOutput ? "tied" : "separate")} classifier, rms eps {cfg.RmsEpsilon.ToString(CultureInfo.InvariantCulture)}, rope base {cfg.RopeBase.ToString(CultureInfo.InvariantCulture)} over {cfg.RopeDimensionCount} dims");
-            else output.WriteLine("model:      no weights (vocabulary only)");
-            output.WriteLine($"tokenizer:  {file.Vocabulary.Kind}, {file.Vocabulary.Count} tokens, BOS {file.Vocabulary.BosId}, EOS {file.Vocabulary.EosId}");
-            output.WriteLine($"parameters: {parameters:N0} ({parameters / 1e6:F2} M)");
-            foreach (var t in byType) output.WriteLine($"  {t.Type,-6} {t.Count,5} tensors {t.Bytes,16:N0} bytes");
-            if (file.Gguf is { } meta)
-            {
-                output.WriteLine("metadata:");
-                foreach (var (k, v) in meta.Metadata.Entries) output.WriteLine($"  {k} = {v}");
-            }
-            output.WriteLine("tensors:");
-            foreach (var t in tensors) output.WriteLine($"  {t.Name,-28} {GgmlTypeInfo.Name(t.Type),-5} [{string.Join(" x ", t.Shape)}] {t.ByteCount:N0} bytes");
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
-
-    private static void WriteConfig(System.Text.Json.Utf8JsonWriter w, LlamaConfig c)
-    {
-        w.WriteStartObject("config");
-        w.WriteNumber("context_length", c.ContextLength);
-        w.WriteNumber("embedding_length", c.EmbeddingLength);
-        w.WriteNumber("block_count", c.BlockCount);
-        w.WriteNumber("feed_forward_length", c.FeedForwardLength);
-        w.WriteNumber("head_count", c.HeadCount);
-        w.WriteNumber("head_count_kv", c.KvHeadCount);
-        w.WriteNumber("vocab_size", c.VocabSize);
-        w.WriteNumber("rms_epsilon", c.RmsEpsilon);
-        w.WriteNumber("rope_base", c.RopeBase);
-        w.WriteNumber("rope_dimension_count", c.RopeDimensionCount);
-        w.WriteBoolean("tied_output", c.TiedOutput);
-        w.WriteEndObject();
-    }
+    private static Command Inspect(TextWriter output) => ModelInspectCommand.Create(output);
 
     private static Command Convert(TextWriter output, TextWriter error)
     {
@@ -169,10 +85,12 @@ internal static class ModelCommand
 
     private static Option<string?> TypeOption(bool required) => new("--type")
     {
-        Description = "Tensor type of the weight matrices: f32, f16, bf16, q8_0, q4_0",
+        Description = $"Tensor type of the weight matrices: {WritableTypes}",
         Required = required,
     };
 
+    private static readonly string WritableTypes = string.Join(", ", Enum.GetValues<GgmlType>().Where(LlamaGguf.CanWrite).Select(GgmlTypeInfo.Name));
+
     private static GgmlType ParseType(string name) =>
-        GgmlTypeInfo.TryParse(name, out var t) && Quantize.CanEncode(t) ? t : throw new CliException($"unknown --type '{name}' (f32, f16, bf16, q8_0 or q4_0)");
+        GgmlTypeInfo.TryParse(name, out var t) && LlamaGguf.CanWrite(t) ? t : throw new CliException($"unknown --type '{name}' ({WritableTypes})");
 }

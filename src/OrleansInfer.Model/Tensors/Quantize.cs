@@ -1,21 +1,28 @@
-using System.Buffers.Binary;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using OrleansInfer.Model.Tensors.BlockQuants;
+using OrleansInfer.Model.Tensors.KQuants;
 
 namespace OrleansInfer.Model.Tensors;
 
-/// <summary>Encoding of f32 rows into the types the writer produces (ggml's reference quantizers).</summary>
+/// <summary>
+/// Encoding of f32 rows, byte-identical to ggml's reference quantizers (quantize_row_*_ref in ggml-quants.c,
+/// which llama.cpp uses when no importance matrix is given).
+/// </summary>
 public static class Quantize
 {
-    public static bool CanEncode(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
+    /// <summary>Whether <see cref="Row"/> can produce <paramref name="type"/>.</summary>
+    public static bool CanEncode(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1
+        or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K;
 
     /// <summary>Encodes <paramref name="source"/> (a whole number of blocks) into <paramref name="destination"/>.</summary>
     public static void Row(GgmlType type, ReadOnlySpan<float> source, Span<byte> destination)
     {
         var n = source.Length;
+        if (!CanEncode(type)) throw new NotSupportedException($"cannot encode ggml type {GgmlTypeInfo.Name(type)}");
         if (n % GgmlTypeInfo.BlockSize(type) != 0)
-            throw new ArgumentException($"{n} values are not a whole number of {type} blocks", nameof(source));
+            throw new ArgumentException($"{n} values are not a whole number of {GgmlTypeInfo.Name(type)} blocks", nameof(source));
         if (destination.Length < GgmlTypeInfo.ByteCount(type, n))
             throw new ArgumentException("destination too small", nameof(destination));
         switch (type)
@@ -30,41 +37,17 @@ public static class Quantize
                 var bf = MemoryMarshal.Cast<byte, ushort>(destination);
                 for (var i = 0; i < n; i++) bf[i] = ToBFloat16(source[i]);
                 break;
-            case GgmlType.Q8_0:
-                for (var b = 0; b < n / 32; b++)
-                {
-                    var x = source.Slice(b * 32, 32);
-                    var block = destination.Slice(b * 34, 34);
-                    var amax = TensorPrimitives.MaxMagnitude(x);
-                    var d = Math.Abs(amax) / 127f;
-                    var id = d != 0 ? 1f / d : 0f;
-                    BinaryPrimitives.WriteHalfLittleEndian(block, (Half)d);
-                    for (var j = 0; j < 32; j++) block[2 + j] = (byte)(sbyte)MathF.Round(x[j] * id, MidpointRounding.AwayFromZero);
-                }
-                break;
-            case GgmlType.Q4_0:
-                for (var b = 0; b < n / 32; b++)
-                {
-                    var x = source.Slice(b * 32, 32);
-                    var block = destination.Slice(b * 18, 18);
-                    float amax = 0, max = 0;
-                    foreach (var v in x)
-                    {
-                        if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
-                    }
-                    var d = max / -8f;
-                    var id = d != 0 ? 1f / d : 0f;
-                    BinaryPrimitives.WriteHalfLittleEndian(block, (Half)d);
-                    for (var j = 0; j < 16; j++)
-                    {
-                        var xi0 = Math.Min(15, (int)(sbyte)(x[j] * id + 8.5f));
-                        var xi1 = Math.Min(15, (int)(sbyte)(x[j + 16] * id + 8.5f));
-                        block[2 + j] = (byte)(xi0 | (xi1 << 4));
-                    }
-                }
-                break;
-            default:
-                throw new NotSupportedException($"cannot encode ggml type {type}");
+            case GgmlType.Q8_0: BlockQuantize.Q8_0(source, destination); break;
+            case GgmlType.Q4_0: BlockQuantize.Q4_0(source, destination); break;
+            case GgmlType.Q4_1: BlockQuantize.Q4_1(source, destination); break;
+            case GgmlType.Q5_0: BlockQuantize.Q5_0(source, destination); break;
+            case GgmlType.Q5_1: BlockQuantize.Q5_1(source, destination); break;
+            case GgmlType.Q2_K: KQuantQuantizeLow.Q2K(source, destination); break;
+            case GgmlType.Q3_K: KQuantQuantizeLow.Q3K(source, destination); break;
+            case GgmlType.Q4_K: KQuantQuantize.Q4K(source, destination); break;
+            case GgmlType.Q5_K: KQuantQuantize.Q5K(source, destination); break;
+            case GgmlType.Q6_K: KQuantQuantize.Q6K(source, destination); break;
+            case GgmlType.Q8_K: KQuantQuantize.Q8K(source, destination); break;
         }
     }
 

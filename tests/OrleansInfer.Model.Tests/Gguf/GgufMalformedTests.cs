@@ -152,7 +152,28 @@ public sealed class GgufMalformedTests : IDisposable
         w.Flush();
         var e = Fails(s.ToArray());
         Assert.Equal(typeAt, e.Offset);
-        Assert.Contains("unknown or unsupported ggml type 12345", e.Reason);
+        Assert.Contains("tensor 't' has unknown ggml type 12345", e.Reason);
+    }
+
+    [Theory]
+    [InlineData(GgmlType.IQ2_XXS, "iq2_xxs (16)")]
+    [InlineData(GgmlType.IQ4_XS, "iq4_xs (23)")]
+    [InlineData(GgmlType.TQ2_0, "tq2_0 (35)")]
+    public void KnownButUnreadableTensorTypeIsNamedWithItsTensor(GgmlType type, string named)
+    {
+        using var s = new MemoryStream();
+        var w = Header(s, 1, 0);
+        Str(w, "blk.0.attn_q.weight");
+        w.Write(2u);
+        w.Write(256UL);
+        w.Write(4UL);
+        var typeAt = s.Position;
+        w.Write((uint)type);
+        w.Write(0UL);
+        w.Flush();
+        var e = Fails(s.ToArray());
+        Assert.Equal(typeAt, e.Offset);
+        Assert.Equal($"tensor 'blk.0.attn_q.weight' has ggml type {named}, which orleans-infer cannot read", e.Reason);
     }
 
     [Fact]
