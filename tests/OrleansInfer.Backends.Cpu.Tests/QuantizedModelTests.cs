@@ -56,6 +56,29 @@ public sealed class QuantizedModelTests : IDisposable
     }
 
     /// <summary>
+    /// Types without a native kernel (llama.cpp's mixes produce Q5_0/Q5_1 for rows that are not whole K-quant
+    /// super-blocks) are expanded to f32 at load and then computed exactly as an f32 file of the same values.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
+    public void WeightsWithoutANativeKernelAreDequantizedAtLoad(GgmlType type)
+    {
+        var (quantized, dequantized) = Copies(type);
+        using (var model = ModelFile.Open(quantized))
+        {
+            Assert.Equal(type, model.Weights!.Layers[0].Wq.Type);
+            using var runner = new CpuModelRunner(model, new CpuRunnerOptions { Threads = 1, KvBlocks = 4 });
+            Assert.True(runner.DequantizedWeightBytes > 0, $"{type}: no weights expanded to f32 (its matrices have no native kernel)");
+        }
+        var actual = PositionLogits(quantized, threads: 2, chunk: 5);
+        var expected = PositionLogits(dequantized, threads: 2, chunk: 5);
+        for (var p = 0; p < expected.Count; p++)
+            Assert.True(expected[p].AsSpan().SequenceEqual(actual[p]), $"{type} position {p}: logits differ from the f32 copy of the same values");
+    }
+
+    /// <summary>
     /// F16/BF16 weights widen exactly, so only f32 summation order differs (1e-4). Q8_0/Q4_0 multiply int8 activations
     /// (one scale per 32 values, as llama.cpp does): each input moves by up to half a step of max|x|/127, a relative
     /// error of about 0.2% per product that accumulates through the layers. Bound: cosine similarity at least 0.999
