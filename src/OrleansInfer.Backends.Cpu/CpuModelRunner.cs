@@ -100,7 +100,8 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _attention = new AttentionJob(this);
         _rows = new RowJob(this);
 
-        DeviceName = $"CPU ({options.Threads} threads, {Simd.Level})";
+        var simd = Simd.Level switch { SimdLevel.Avx512 => "AVX-512", SimdLevel.AvxVnni => "AVX-VNNI", SimdLevel.Avx2 => "AVX2", _ => "scalar" };
+        DeviceName = $"CPU ({options.Threads} threads, {simd})";
     }
 
     public LlamaConfig Config => _c;
