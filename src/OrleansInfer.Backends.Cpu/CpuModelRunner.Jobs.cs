@@ -8,65 +8,6 @@ public sealed unsafe partial class CpuModelRunner
     /// <summary>Multiply-adds below which a parallel run costs more than it saves.</summary>
     private const long SerialThreshold = 1 << 16;
 
-    /// <summary>Up to three matrix products sharing one input (q/k/v, gate/up), split into row chunks in one parallel run.</summary>
-    private sealed class MatMulJob(int threads) : IParallelWork
-    {
-
-        private readonly Target[] _targets = new Target[3];
-        private readonly int[] _firstItem = new int[4];
-        private int _count;
-        private float* _x;
-        private int _tokens;
-        private int _k;
-
-        public void Set(float* x, int tokens, int k)
-        {
-            _x = x;
-            _tokens = tokens;
-            _k = k;
-            _count = 0;
-        }
-
-        public void Add(float* w, float* y, int n, bool accumulate) => _targets[_count++] = new Target { W = w, Y = y, N = n, Accumulate = accumulate };
-
-        public void Run(WorkerPool pool)
-        {
-            // Aim for several chunks per thread (load balance), each a multiple of 4 rows and not too small.
-            var totalRows = 0;
-            for (var i = 0; i < _count; i++) totalRows += _targets[i].N;
-            var chunk = Math.Max(16, (totalRows / (threads * 6) + 3) & ~3);
-            var items = 0;
-            for (var i = 0; i < _count; i++)
-            {
-                _firstItem[i] = items;
-                _targets[i].Chunk = chunk;
-                items += (_targets[i].N + chunk - 1) / chunk;
-            }
-            _firstItem[_count] = items;
-            // Small products (tiny models, single tokens) cost less than waking the workers.
-            pool.Run(this, items, parallel: (long)totalRows * _k * _tokens >= SerialThreshold);
-        }
-
-        public void Execute(int item, int worker)
-        {
-            var i = 0;
-            while (item >= _firstItem[i + 1]) i++;
-            ref readonly var t = ref _targets[i];
-            var n0 = (item - _firstItem[i]) * t.Chunk;
-            var n1 = Math.Min(t.N, n0 + t.Chunk);
-            MatMul.Rows(_x, _tokens, _k, t.W, t.Y, t.N, n0, n1, t.Accumulate);
-        }
-
-        private struct Target
-        {
-            public float* W;
-            public float* Y;
-            public int N;
-            public bool Accumulate;
-            public int Chunk;
-        }
-    }
-
     /// <summary>Per token: rotate q and k, then write k and v into the token's KV slot.</summary>
     private sealed class RopeJob(CpuModelRunner r) : IParallelWork
     {

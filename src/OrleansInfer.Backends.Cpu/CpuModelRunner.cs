@@ -1,5 +1,5 @@
-using System.Runtime.Intrinsics;
 using OrleansInfer.Backends.Cpu.Kernels;
+using OrleansInfer.Backends.Cpu.Kernels.Quantized;
 using OrleansInfer.Engine.Runner;
 using OrleansInfer.Model;
 
@@ -93,12 +93,13 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _logitRows = new int[MaxBatchSequences];
         _ropeFreqs = Rope.Frequencies(_c.RopeDimensionCount, _c.RopeBase, weights.RopeFrequencyFactors?.ToFloatArray());
 
-        _matmul = new MatMulJob(options.Threads);
+        var formats = _w.Matrices.Select(m => WeightMatrix.ActivationFormatOf(m.Type)).ToHashSet();
+        _matmul = new MatMulJob(options.Threads, t, Math.Max(dim, _c.FeedForwardLength), formats);
         _rope = new RopeJob(this);
         _attention = new AttentionJob(this);
         _rows = new RowJob(this);
 
-        var simd = Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : "scalar";
+        var simd = Simd.Level switch { SimdLevel.Avx512 => "AVX-512", SimdLevel.AvxVnni => "AVX-VNNI", SimdLevel.Avx2 => "AVX2", _ => "scalar" };
         DeviceName = $"CPU ({options.Threads} threads, {simd})";
     }
 
@@ -112,7 +113,10 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
 
     public string DeviceName { get; }
 
-    /// <summary>Bytes of weights converted to f32 at load (0 when the file is f32 and read in place).</summary>
+    /// <summary>
+    /// Bytes of weight matrices expanded to f32 at load: 0 when every matrix has a native kernel (F32, F16, BF16,
+    /// Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) and is read in place from the mapped file.
+    /// </summary>
     public long DequantizedWeightBytes => _w.DequantizedBytes;
 
     public void Execute(ForwardBatch batch, Span<float> logits)
@@ -169,7 +173,7 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         {
             var id = tokens[t];
             if ((uint)id >= (uint)_c.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), id, $"token id {id} is outside the vocabulary of {_c.VocabSize}");
-            new ReadOnlySpan<float>(_w.TokenEmbedding + (long)id * dim, dim).CopyTo(_x.Span((long)t * dim, dim));
+            _w.EmbeddingRow(id, _x.Pointer + (long)t * dim);
         }
     }
 
@@ -226,6 +230,7 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
     {
         _pool.Dispose();
         _w.Dispose();
+        _matmul.Dispose();
         _kv.Dispose();
         foreach (var b in new[] { _x, _xb, _q, _k, _v, _hb, _hb2, _xLogits, _scratch }) b.Dispose();
     }

@@ -1,43 +1,70 @@
+using OrleansInfer.Backends.Cpu.Kernels.Quantized;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tensors;
 
 namespace OrleansInfer.Backends.Cpu;
 
 /// <summary>
-/// The model's weights as f32 pointers. F32 tensors are used in place in the memory-mapped file; other types
-/// (F16, BF16, Q8_0, Q4_0, ...) are dequantized once at load into native buffers.
+/// The model's weights as the kernels read them. Every matrix whose type has a native kernel (F32, F16, BF16,
+/// Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) stays in place in the memory-mapped file; any other type (Q4_1, Q5_0, Q5_1,
+/// Q2_K, Q3_K, ...) is dequantized to f32 once at load. The token embedding is read in place too and only the
+/// looked-up rows are decoded. Norm vectors are small and become f32.
 /// </summary>
 internal sealed unsafe class CpuWeights : IDisposable
 {
     private readonly List<NativeBuffer> _owned = [];
+    private readonly TensorView _embedding;
+    private readonly int _dim;
 
     public CpuWeights(LlamaWeights w, WorkerPool pool)
     {
-        TokenEmbedding = F32(w.TokenEmbedding, pool);
-        RmsFinalWeight = F32(w.RmsFinalWeight, pool);
-        Classifier = ReferenceEquals(w.Classifier, w.TokenEmbedding) ? TokenEmbedding : F32(w.Classifier, pool);
+        _dim = checked((int)w.TokenEmbedding.Columns);
+        RmsFinalWeight = Vector(w.RmsFinalWeight);
+        Classifier = Matrix(w.Classifier, pool);
+        _embedding = w.TokenEmbedding;
         Layers = w.Layers.Select(l => new Layer(
-            F32(l.RmsAttWeight, pool), F32(l.Wq, pool), F32(l.Wk, pool), F32(l.Wv, pool), F32(l.Wo, pool),
-            F32(l.RmsFfnWeight, pool), F32(l.W1, pool), F32(l.W2, pool), F32(l.W3, pool))).ToArray();
-        DequantizedBytes = _owned.Sum(b => b.Length * sizeof(float));
+            Vector(l.RmsAttWeight), Matrix(l.Wq, pool), Matrix(l.Wk, pool), Matrix(l.Wv, pool), Matrix(l.Wo, pool),
+            Vector(l.RmsFfnWeight), Matrix(l.W1, pool), Matrix(l.W2, pool), Matrix(l.W3, pool))).ToArray();
     }
 
-    public float* TokenEmbedding { get; }
     public float* RmsFinalWeight { get; }
-    public float* Classifier { get; }
+
+    public WeightMatrix Classifier { get; }
+
     public Layer[] Layers { get; }
 
-    /// <summary>Bytes of native memory holding weights converted to f32 (0 for an all-f32 model).</summary>
-    public long DequantizedBytes { get; }
+    /// <summary>Bytes of weight matrices expanded to f32 at load (0 when every matrix has a native kernel).</summary>
+    public long DequantizedBytes { get; private set; }
 
-    private float* F32(TensorView view, WorkerPool pool)
+    /// <summary>Every matrix (layers, then the classifier).</summary>
+    public IEnumerable<WeightMatrix> Matrices => Layers.SelectMany(l => new[] { l.Wq, l.Wk, l.Wv, l.Wo, l.W1, l.W2, l.W3 }).Append(Classifier);
+
+    /// <summary>Writes the embedding row of <paramref name="token"/> (dim floats) to <paramref name="destination"/>.</summary>
+    public void EmbeddingRow(int token, float* destination)
+    {
+        var rowBytes = _embedding.RowBytes;
+        var source = new ReadOnlySpan<byte>(_embedding.Data + token * rowBytes, checked((int)rowBytes));
+        Dequantize.Row(_embedding.Type, source, new Span<float>(destination, _dim));
+    }
+
+    private float* Vector(TensorView view)
     {
         if (view.Type == GgmlType.F32) return (float*)view.Data;
         var buffer = new NativeBuffer(view.ElementCount);
         _owned.Add(buffer);
+        view.ReadRows(0, checked((int)view.Rows), new Span<float>(buffer.Pointer, checked((int)view.ElementCount)));
+        return buffer.Pointer;
+    }
+
+    private WeightMatrix Matrix(TensorView view, WorkerPool pool)
+    {
+        if (WeightMatrix.HasNativeKernel(view.Type)) return WeightMatrix.InPlace(view);
+        var buffer = new NativeBuffer(view.ElementCount);
+        _owned.Add(buffer);
         var job = new DequantizeJob(view, buffer.Pointer);
         pool.Run(job, job.Items);
-        return buffer.Pointer;
+        DequantizedBytes += view.ElementCount * sizeof(float);
+        return WeightMatrix.F32(buffer.Pointer, checked((int)view.Rows), checked((int)view.Columns));
     }
 
     public void Dispose()
@@ -46,18 +73,36 @@ internal sealed unsafe class CpuWeights : IDisposable
         _owned.Clear();
     }
 
-    /// <summary>One transformer block's f32 weights (run.c names).</summary>
-    public sealed class Layer(float* rmsAttWeight, float* wq, float* wk, float* wv, float* wo, float* rmsFfnWeight, float* w1, float* w2, float* w3)
+    /// <summary>One transformer block's weights (run.c names).</summary>
+    public sealed class Layer(float* rmsAttWeight, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+        float* rmsFfnWeight, WeightMatrix w1, WeightMatrix w2, WeightMatrix w3)
     {
+        /// <summary>(dim,)</summary>
         public float* RmsAttWeight { get; } = rmsAttWeight;
-        public float* Wq { get; } = wq;
-        public float* Wk { get; } = wk;
-        public float* Wv { get; } = wv;
-        public float* Wo { get; } = wo;
+
+        /// <summary>(dim, dim)</summary>
+        public WeightMatrix Wq { get; } = wq;
+
+        /// <summary>(kv_dim, dim)</summary>
+        public WeightMatrix Wk { get; } = wk;
+
+        /// <summary>(kv_dim, dim)</summary>
+        public WeightMatrix Wv { get; } = wv;
+
+        /// <summary>(dim, dim)</summary>
+        public WeightMatrix Wo { get; } = wo;
+
+        /// <summary>(dim,)</summary>
         public float* RmsFfnWeight { get; } = rmsFfnWeight;
-        public float* W1 { get; } = w1;
-        public float* W2 { get; } = w2;
-        public float* W3 { get; } = w3;
+
+        /// <summary>(hidden_dim, dim)</summary>
+        public WeightMatrix W1 { get; } = w1;
+
+        /// <summary>(dim, hidden_dim)</summary>
+        public WeightMatrix W2 { get; } = w2;
+
+        /// <summary>(hidden_dim, dim)</summary>
+        public WeightMatrix W3 { get; } = w3;
     }
 
     private sealed class DequantizeJob(TensorView view, float* destination) : IParallelWork

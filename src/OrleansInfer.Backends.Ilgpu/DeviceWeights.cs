@@ -7,8 +7,8 @@ namespace OrleansInfer.Backends.Ilgpu;
 
 /// <summary>
 /// The model's weights on the device, uploaded once. Products that share an input are stacked into one matrix so
-/// one launch computes them: Wqkv = [Wq; Wk; Wv] (dim + 2 kv_dim rows), W13 = [W1; W3] (2 hidden rows, the
-/// SwiGLU pair). Norm weights are f32.
+/// one launch computes them: Wqkv = [Wq; Wk; Wv] (dim + 2 kv_dim rows; one launch per part when their types differ),
+/// W13 = [W1; W3] (2 hidden rows, the SwiGLU pair, always one format). Norm weights are f32.
 /// </summary>
 internal sealed class DeviceWeights : IDisposable
 {
@@ -23,7 +23,7 @@ internal sealed class DeviceWeights : IDisposable
             RmsFinalWeight = Vector(a, w.RmsFinalWeight);
             Layers = w.Layers.Select(l => new Layer(
                 Vector(a, l.RmsAttWeight),
-                Own(DeviceMatrix.Upload(a, l.Wq, l.Wk, l.Wv)),
+                Own(DeviceMatrix.Stack(a, l.Wq, l.Wk, l.Wv)),
                 Own(DeviceMatrix.Upload(a, l.Wo)),
                 Vector(a, l.RmsFfnWeight),
                 Own(DeviceMatrix.Upload(a, l.W1, l.W3)),
@@ -50,7 +50,7 @@ internal sealed class DeviceWeights : IDisposable
     public long Bytes { get; private set; }
 
     /// <summary>The format of the large matrices (what decode streams), e.g. "f16".</summary>
-    public string Describe() => string.Join("/", Layers.Select(l => l.Wqkv.Format).Concat(Layers.Select(l => l.W2.Format)).Distinct()).ToLowerInvariant();
+    public string Describe() => string.Join("/", Layers.SelectMany(l => l.Wqkv.Formats).Concat(Layers.Select(l => l.W2.Format)).Distinct()).ToLowerInvariant();
 
     private DeviceMatrix Own(DeviceMatrix m)
     {

@@ -20,12 +20,7 @@ public sealed partial class IlgpuModelRunner
         var e = _w.TokenEmbedding;
         var count = l.Tokens * _c.EmbeddingLength;
         var tokens = Meta(0, l.Tokens);
-        switch (e.Format)
-        {
-            case WeightFormat.F32: _k.EmbedF32(count, e.F32, tokens, _x, _c.EmbeddingLength); break;
-            case WeightFormat.F16: _k.EmbedF16(count, e.F16, tokens, _x, _c.EmbeddingLength); break;
-            default: _k.EmbedQ8(count, e.Q8, tokens, _x, _c.EmbeddingLength); break;
-        }
+        _k.Embed(count, e, tokens, _x, _c.EmbeddingLength);
     }
 
     /// <summary>One transformer block over all the step's tokens (see the README for the launch sequence).</summary>
@@ -113,6 +108,17 @@ public sealed partial class IlgpuModelRunner
     /// <summary>Y (+)= X Wᵀ for <paramref name="m"/> activation rows of K = W.Cols values: GEMV passes for decode shapes, tiles for prefill.</summary>
     private void MatMul(DeviceMatrix w, ArrayView<float> x, int m, ArrayView<float> y, int ldy, MatMulMode mode)
     {
+        if (w.Segments is { } segments)
+        {
+            // A mixed-format stack (Store/Add only): each part writes its own columns of Y.
+            var row = 0;
+            foreach (var s in segments)
+            {
+                MatMul(s, x, m, y.SubView(row), ldy, mode);
+                row += s.Rows;
+            }
+            return;
+        }
         var n = mode == MatMulMode.SwiGlu ? w.Rows / 2 : w.Rows;
         var k = w.Cols;
         if (m <= GemvMaxTokens)
@@ -123,12 +129,7 @@ public sealed partial class IlgpuModelRunner
                 var args = new MatMulArgs { M = Math.Min(GemvKernel.MaxRows, m - m0), N = n, K = k, Ldx = k, Ldy = ldy, Mode = mode };
                 var xs = x.SubView((long)m0 * k);
                 var ys = y.SubView((long)m0 * ldy);
-                switch (w.Format)
-                {
-                    case WeightFormat.F32: _k.GemvF32(config, w.F32, xs, ys, args); break;
-                    case WeightFormat.F16: _k.GemvF16(config, w.F16, xs, ys, args); break;
-                    default: _k.GemvQ8(config, w.Q8, xs, ys, args); break;
-                }
+                _k.Gemv(config, w, xs, ys, args);
             }
             return;
         }
@@ -147,11 +148,6 @@ public sealed partial class IlgpuModelRunner
             new Index2D((n + TiledMatMulKernel.TileN - 1) / TiledMatMulKernel.TileN, (m + TiledMatMulKernel.TileM - 1) / TiledMatMulKernel.TileM),
             new Index2D(TiledMatMulKernel.Threads, 1));
         var args = new MatMulArgs { M = m, N = n, K = w.Cols, Ldx = w.Cols, Ldy = ldy, Mode = mode };
-        switch (w.Format)
-        {
-            case WeightFormat.F32: _k.TiledF32(config, w.F32, x, y, args); break;
-            case WeightFormat.F16: _k.TiledF16(config, w.F16, x, y, args); break;
-            default: _k.TiledQ8(config, w.Q8, x, y, args); break;
-        }
+        _k.Tiled(config, w, x, y, args);
     }
 }

@@ -1,4 +1,5 @@
 using OrleansInfer.Backends.Cpu.Kernels;
+using OrleansInfer.Backends.Cpu.Kernels.Quantized;
 
 namespace OrleansInfer.Backends.Cpu.Tests;
 
@@ -30,8 +31,10 @@ public sealed unsafe class KernelTests
             {
                 // Two calls over disjoint row ranges, as the parallel job splits them.
                 var mid = n / 2;
-                MatMul.Rows(px, tokens, k, pw, py, n, 0, mid, accumulate);
-                MatMul.Rows(px, tokens, k, pw, py, n, mid, n, accumulate);
+                var matrix = WeightMatrix.F32(pw, n, k);
+                var rows = new ActivationRows(px, null, null, tokens, k);
+                MatMul.Rows(matrix, rows, py, n, 0, mid, accumulate, Simd.Detected);
+                MatMul.Rows(matrix, rows, py, n, mid, n, accumulate, Simd.Detected);
             }
             for (var t = 0; t < tokens; t++)
             {

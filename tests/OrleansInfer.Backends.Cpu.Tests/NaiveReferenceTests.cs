@@ -57,17 +57,56 @@ public sealed class NaiveReferenceTests : IDisposable
 
     [Theory]
     [InlineData(GgmlType.F16)]
-    [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q4_0)]
-    public void QuantizedWeightsAreDequantizedOnLoad(GgmlType type)
+    [InlineData(GgmlType.BF16)]
+    public void FloatWeightsAreReadInPlace(GgmlType type)
     {
         using var model = Synthesize(64, 8, 4, 96, 8, type);
         Assert.Equal(type, model.Weights!.Layers[0].Wq.Type);
-        var naive = new NaiveLlama(model); // reads the same quantized values through TensorView
+        var naive = new NaiveLlama(model); // reads the same values through TensorView
         using var runner = new CpuModelRunner(model, new CpuRunnerOptions { Threads = 2, KvBlocks = 8 });
-        Assert.True(runner.DequantizedWeightBytes > 0);
+        Assert.True(runner.DequantizedWeightBytes == 0, $"{type} weights were expanded to {runner.DequantizedWeightBytes} bytes of f32 (none expected)");
         var prompt = new[] { 1, 42, 77, 300, 12 };
         AssertClose(naive.LastLogits(prompt), new RunnerDriver(runner).Prefill(1, prompt), type.ToString());
+    }
+
+    /// <summary>
+    /// Q8_0/Q4_0 weights stay in place and multiply int8-quantized activations (as llama.cpp does), so the logits
+    /// differ from the naive pass over the dequantized weights by the activations' rounding: each value moves by
+    /// at most half a step of max|x|/127 per block of 32, about 0.4% of the block's largest value, and such errors
+    /// grow through the layers; this model's large random weights (std 0.3, so that errors show) amplify them.
+    /// Bounds: cosine similarity at least 0.998 and the largest logit difference within 5% of the logits' range
+    /// (measured: 0.9992 and 2.1-2.4%; real weights agree far closer, see QuantizedModelTests).
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    public void QuantizedWeightsAreReadInPlaceWithQuantizedActivations(GgmlType type)
+    {
+        using var model = Synthesize(64, 8, 4, 96, 8, type);
+        Assert.Equal(type, model.Weights!.Layers[0].Wq.Type);
+        var naive = new NaiveLlama(model);
+        using var runner = new CpuModelRunner(model, new CpuRunnerOptions { Threads = 2, KvBlocks = 8 });
+        Assert.True(runner.DequantizedWeightBytes == 0, $"{type} weights were expanded to {runner.DequantizedWeightBytes} bytes of f32 (none expected)");
+        var prompt = new[] { 1, 42, 77, 300, 12 };
+        var expected = naive.LastLogits(prompt);
+        var actual = new RunnerDriver(runner).Prefill(1, prompt);
+        var cosine = Cosine(expected, actual);
+        var range = expected.Max() - expected.Min();
+        var maxDiff = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(cosine >= 0.998, $"{type}: cosine similarity with the naive pass {cosine} (at least 0.998 expected)");
+        Assert.True(maxDiff <= 0.05 * range, $"{type}: logits differ from the naive pass by {maxDiff}, range {range} (at most 5% expected)");
+    }
+
+    private static double Cosine(double[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        return dot / Math.Sqrt(na * nb);
     }
 
     private static void AssertClose(double[] expected, float[] actual, string what)

@@ -19,7 +19,7 @@ public sealed class PtxCompilationTests
     }
 
     private static string Name(System.Reflection.MethodInfo m) =>
-        m.DeclaringType!.Name + (m.IsGenericMethod ? "<" + m.GetGenericArguments()[0].Name + ">" : "");
+        m.DeclaringType!.Name + (m.Name == "Kernel" ? "" : "." + m.Name) + (m.IsGenericMethod ? "<" + m.GetGenericArguments()[0].Name + ">" : "");
 
     [Theory]
     [MemberData(nameof(Kernels))]
@@ -38,6 +38,32 @@ public sealed class PtxCompilationTests
         var ptx = PtxFor(method, grouped);
         Assert.Contains("ld.global.v4", ptx);
         Assert.DoesNotContain(".local", ptx); // accumulators stay in registers
+    }
+
+    [Theory]
+    [InlineData("Q40Rows")]
+    [InlineData("Q4KRows")]
+    [InlineData("Q6KRows")]
+    public void ThePackedDecodeKernelsLoad32WeightsPerLaneIn16Bytes(string format)
+    {
+        var (method, grouped) = KernelSet.EntryPoints().Single(e => Name(e.Method) == $"GemvKernel.Packed<{format}>");
+        var ptx = PtxFor(method, grouped);
+        Assert.Contains("ld.global.v4.b32", ptx); // 32 nibbles
+        if (format == "Q6KRows") Assert.Contains("ld.global.v2.b32", ptx); // their 32 pairs of high bits
+        Assert.DoesNotContain(".local", ptx);
+    }
+
+    [Theory]
+    [InlineData("Q40Rows")]
+    [InlineData("Q4KRows")]
+    [InlineData("Q6KRows")]
+    [InlineData("F16Rows")]
+    public void TheTiledKernelStagesEightWeightsPerLoad(string format)
+    {
+        var (method, grouped) = KernelSet.EntryPoints().Single(e => Name(e.Method) == $"TiledMatMulKernel<{format}>");
+        var ptx = PtxFor(method, grouped);
+        Assert.Contains(format == "F16Rows" ? "ld.global.v4.b32" : "ld.global.b32", ptx); // 8 f16 or 8 nibbles
+        Assert.DoesNotContain(".local", ptx);
     }
 
     internal static string PtxFor(System.Reflection.MethodInfo method, bool explicitlyGrouped)

@@ -29,12 +29,7 @@ public static partial class KernelChecks
             var args = new MatMulArgs { M = Math.Min(GemvKernel.MaxRows, m - m0), N = n, K = k, Ldx = k, Ldy = n, Mode = mode };
             var xs = xv.SubView((long)m0 * k);
             var ys = y.SubView((long)m0 * n);
-            switch (w.Format)
-            {
-                case WeightFormat.F32: h.Kernels.GemvF32(config, w.F32, xs, ys, args); break;
-                case WeightFormat.F16: h.Kernels.GemvF16(config, w.F16, xs, ys, args); break;
-                default: h.Kernels.GemvQ8(config, w.Q8, xs, ys, args); break;
-            }
+            h.Kernels.Gemv(config, w, xs, ys, args);
         }
         return RandomWeights.RelativeError(h.Read(y), Reference(x, wv, y0, m, n, k, mode));
     }
@@ -53,12 +48,7 @@ public static partial class KernelChecks
             new Index2D(TiledMatMulKernel.Threads, 1));
         var args = new MatMulArgs { M = m, N = n, K = k, Ldx = k, Ldy = n, Mode = mode };
         var xv = h.Upload(x);
-        switch (w.Format)
-        {
-            case WeightFormat.F32: h.Kernels.TiledF32(config, w.F32, xv, y, args); break;
-            case WeightFormat.F16: h.Kernels.TiledF16(config, w.F16, xv, y, args); break;
-            default: h.Kernels.TiledQ8(config, w.Q8, xv, y, args); break;
-        }
+        h.Kernels.Tiled(config, w, xv, y, args);
         return RandomWeights.RelativeError(h.Read(y), Reference(x, wv, y0, m, n, k, mode));
     }
 
@@ -134,12 +124,7 @@ public static partial class KernelChecks
         var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(vocab)).ToArray();
         var x = h.Upload(new float[tokens * dim]);
         var idv = h.Upload(ids);
-        switch (w.Format)
-        {
-            case WeightFormat.F32: h.Kernels.EmbedF32(tokens * dim, w.F32, idv, x, dim); break;
-            case WeightFormat.F16: h.Kernels.EmbedF16(tokens * dim, w.F16, idv, x, dim); break;
-            default: h.Kernels.EmbedQ8(tokens * dim, w.Q8, idv, x, dim); break;
-        }
+        h.Kernels.Embed(tokens * dim, w, idv, x, dim);
         var expected = ids.SelectMany(id => wv.Skip(id * dim).Take(dim).Select(v => (double)v)).ToArray();
         return RandomWeights.RelativeError(h.Read(x), expected);
     }

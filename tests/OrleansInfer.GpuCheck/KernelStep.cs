@@ -14,16 +14,26 @@ public static class KernelStep
     public static IEnumerable<(string Kernel, string Shape, Func<KernelHarness, double> Check)> All(bool large)
     {
         var k = large ? 4096 : 600; // 600: both the two-chunk loop and the single chunk of the GEMV run
-        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.Q8_0 })
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K })
         {
             var t = GgmlTypeInfo.Name(type);
-            var kq = type == GgmlType.Q8_0 ? k / 32 * 32 + 32 : k + 3;
+            // Packed formats take 32 values per lane: K past 2 × 32 lanes × 32 runs their two-chunk loop and a tail.
+            var kq = type switch
+            {
+                GgmlType.F32 or GgmlType.F16 => k + 3,
+                GgmlType.Q8_0 => k / 32 * 32 + 32,
+                GgmlType.Q4_0 => large ? 4128 : 2080,
+                _ => large ? 4352 : 2304,
+            };
+            var dim = GgmlTypeInfo.IsKQuant(type) ? 256 : 64;
+            var kt = large || type is not (GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K) ? kq : type == GgmlType.Q4_0 ? 608 : 768; // the emulated tiles are slow
             yield return ($"gemv {t}", $"M=1 N=67 K={kq}", h => KernelChecks.Gemv(h, type, 1, 67, kq, MatMulMode.Store, 1));
+            yield return ($"gemv {t} M=2", $"M=2 N=19 K={kq}", h => KernelChecks.Gemv(h, type, 2, 19, kq, MatMulMode.Store, 18));
             yield return ($"gemv {t} +residual", $"M=4 N=33 K={kq}", h => KernelChecks.Gemv(h, type, 4, 33, kq, MatMulMode.Add, 2));
             yield return ($"gemv {t} swiglu", $"M=3 N=40 K={kq}", h => KernelChecks.Gemv(h, type, 3, 40, kq, MatMulMode.SwiGlu, 3));
-            yield return ($"tiled {t}", $"M=70 N=65 K={kq}", h => KernelChecks.Tiled(h, type, 70, 65, kq, MatMulMode.Store, 4));
-            yield return ($"tiled {t} +residual", $"M=5 N=130 K={kq}", h => KernelChecks.Tiled(h, type, 5, 130, kq, MatMulMode.Add, 5));
-            yield return ($"embedding {t}", "vocab 50, dim 64, 9 tokens", h => KernelChecks.Embedding(h, type, 50, 64, 9, 6));
+            yield return ($"tiled {t}", $"M=70 N=65 K={kt}", h => KernelChecks.Tiled(h, type, 70, 65, kt, MatMulMode.Store, 4));
+            yield return ($"tiled {t} +residual", $"M=5 N=130 K={kt}", h => KernelChecks.Tiled(h, type, 5, 130, kt, MatMulMode.Add, 5));
+            yield return ($"embedding {t}", $"vocab 50, dim {dim}, 9 tokens", h => KernelChecks.Embedding(h, type, 50, dim, 9, 6));
         }
         yield return ("rmsnorm", "3 rows of 100", h => KernelChecks.RmsNorm(h, 3, 100, false, 7));
         yield return ("rmsnorm gather", "4 rows of 4096", h => KernelChecks.RmsNorm(h, 4, 4096, true, 8));

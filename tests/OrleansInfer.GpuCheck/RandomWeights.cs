@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Model.Tensors;
@@ -18,8 +19,9 @@ internal static unsafe class RandomWeights
             for (var r = 0; r < rows; r++)
             {
                 var dst = new Span<byte>(data + r * rowBytes, (int)rowBytes);
-                Quantize.Row(type, values.AsSpan(r * cols, cols), dst);
-                Dequantize.Row(type, dst, values.AsSpan(r * cols, cols)); // the reference uses what the device holds
+                var row = values.AsSpan(r * cols, cols);
+                Encode(type, row, dst, rng, scale);
+                Dequantize.Row(type, dst, row); // the reference uses what the device holds
             }
             var view = new TensorView("random", type, [cols, rows], data, bytes);
             return (DeviceMatrix.Upload(h.Accelerator, view), values);
@@ -28,6 +30,40 @@ internal static unsafe class RandomWeights
         {
             NativeMemory.Free(data);
         }
+    }
+
+    /// <summary>
+    /// Q4_K and Q6_K as random blocks (every code, scale and min pattern, negative Q6_K scales too), other types
+    /// through our encoder from <paramref name="values"/>.
+    /// </summary>
+    public static void Encode(GgmlType type, ReadOnlySpan<float> values, Span<byte> destination, Random rng, float scale)
+    {
+        switch (type)
+        {
+            case GgmlType.Q4_K: RandomQ4K(rng, destination, scale); break;
+            case GgmlType.Q6_K: RandomQ6K(rng, destination, scale); break;
+            default: Quantize.Row(type, values, destination); break;
+        }
+    }
+
+    /// <summary>Random Q4_K blocks: any nibbles and 6-bit scales/mins, d and dmin sized so values span about ±<paramref name="scale"/>.</summary>
+    public static void RandomQ4K(Random rng, Span<byte> blocks, float scale)
+    {
+        rng.NextBytes(blocks);
+        for (var b = 0; b < blocks.Length / 144; b++)
+        {
+            var block = blocks.Slice(b * 144, 144);
+            BinaryPrimitives.WriteHalfLittleEndian(block, (Half)(scale * (0.5f + (float)rng.NextDouble()) / (63 * 8)));
+            BinaryPrimitives.WriteHalfLittleEndian(block[2..], (Half)(scale * (0.5f + (float)rng.NextDouble()) / 63));
+        }
+    }
+
+    /// <summary>Random Q6_K blocks: any codes and int8 scales (negative ones too), d sized so values span about ±<paramref name="scale"/>.</summary>
+    public static void RandomQ6K(Random rng, Span<byte> blocks, float scale)
+    {
+        rng.NextBytes(blocks);
+        for (var b = 0; b < blocks.Length / 210; b++)
+            BinaryPrimitives.WriteHalfLittleEndian(blocks[(b * 210 + 208)..], (Half)(scale * (0.5f + (float)rng.NextDouble()) / (128 * 32)));
     }
 
     public static float[] Gaussian(Random rng, int count, float scale = 1f)

@@ -80,6 +80,61 @@ public static class GemvKernel
             }
         }
 
+        Finish(y, a, n, glu, s0, s1, s2, s3, u0, u1, u2, u3);
+    }
+
+    /// <summary>
+    /// The decode kernel for packed 4/6-bit formats (<see cref="IPackedWeightRows"/>): each lane takes 32 values per
+    /// load step (one 16-byte load of nibbles, 8 more bytes of high bits for Q6_K, and the block's scales),
+    /// dequantized 8 at a time in registers. K is a multiple of 32 (every packed row is whole blocks).
+    /// </summary>
+    public static void Packed<TW>(TW w, ArrayView<float> x, ArrayView<float> y, MatMulArgs a)
+        where TW : struct, IPackedWeightRows
+    {
+        for (var n = Grid.IdxX * WarpsPerGroup + Group.IdxX / Warp.WarpSize; n < a.N; n += Grid.DimX * WarpsPerGroup) PackedRow(w, x, y, a, n);
+    }
+
+    private static void PackedRow<TW>(TW w, ArrayView<float> x, ArrayView<float> y, MatMulArgs a, int n)
+        where TW : struct, IPackedWeightRows
+    {
+        var glu = a.Mode == MatMulMode.SwiGlu;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+        var chunk = Warp.WarpSize * 32;
+        var k = Warp.LaneIdx * 32;
+        for (; k + chunk < a.K; k += 2 * chunk)
+        {
+            var w0 = w.Load32(n, k);
+            var w1 = w.Load32(n, k + chunk);
+            if (glu)
+            {
+                var g0 = w.Load32(n + a.N, k);
+                var g1 = w.Load32(n + a.N, k + chunk);
+                Accumulate32(g0, x, k, a, ref u0, ref u1, ref u2, ref u3);
+                Accumulate32(g1, x, k + chunk, a, ref u0, ref u1, ref u2, ref u3);
+            }
+            Accumulate32(w0, x, k, a, ref s0, ref s1, ref s2, ref s3);
+            Accumulate32(w1, x, k + chunk, a, ref s0, ref s1, ref s2, ref s3);
+        }
+        if (k < a.K)
+        {
+            Accumulate32(w.Load32(n, k), x, k, a, ref s0, ref s1, ref s2, ref s3);
+            if (glu) Accumulate32(w.Load32(n + a.N, k), x, k, a, ref u0, ref u1, ref u2, ref u3);
+        }
+        Finish(y, a, n, glu, s0, s1, s2, s3, u0, u1, u2, u3);
+    }
+
+    private static void Accumulate32(Packed32 p, ArrayView<float> x, long k, MatMulArgs a, ref float s0, ref float s1, ref float s2, ref float s3)
+    {
+        Accumulate(p.Expand(0), x, k, a, ref s0, ref s1, ref s2, ref s3);
+        Accumulate(p.Expand(1), x, k + 8, a, ref s0, ref s1, ref s2, ref s3);
+        Accumulate(p.Expand(2), x, k + 16, a, ref s0, ref s1, ref s2, ref s3);
+        Accumulate(p.Expand(3), x, k + 24, a, ref s0, ref s1, ref s2, ref s3);
+    }
+
+    /// <summary>Reduces each row's partial sums across the warp; lane 0 applies the epilogue.</summary>
+    private static void Finish(ArrayView<float> y, MatMulArgs a, int n, bool glu, float s0, float s1, float s2, float s3, float u0, float u1, float u2, float u3)
+    {
+        var lane = Warp.LaneIdx;
         s0 = WarpMath.Sum(s0);
         if (glu) u0 = WarpMath.Sum(u0);
         if (lane == 0) Write(y, a, 0, n, s0, u0);

@@ -9,19 +9,28 @@ namespace OrleansInfer.Backends.Ilgpu.Kernels;
 /// thread). Generic kernels are instantiated for each weight format; the KV kernels live in <see cref="DeviceKvCache"/>,
 /// instantiated for the pool's format only.
 /// </summary>
-internal sealed class KernelSet
+internal sealed partial class KernelSet
 {
     public KernelSet(Accelerator a)
     {
         GemvF32 = a.LoadStreamKernel<F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
         GemvF16 = a.LoadStreamKernel<F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
         GemvQ8 = a.LoadStreamKernel<Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
+        GemvQ40 = a.LoadStreamKernel<Q40Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Packed);
+        GemvQ4K = a.LoadStreamKernel<Q4KRows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Packed);
+        GemvQ6K = a.LoadStreamKernel<Q6KRows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Packed);
         TiledF32 = a.LoadStreamKernel<F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
         TiledF16 = a.LoadStreamKernel<F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
         TiledQ8 = a.LoadStreamKernel<Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
+        TiledQ40 = a.LoadStreamKernel<Q40Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
+        TiledQ4K = a.LoadStreamKernel<Q4KRows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
+        TiledQ6K = a.LoadStreamKernel<Q6KRows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
         EmbedF32 = a.LoadAutoGroupedStreamKernel<Index1D, F32Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
         EmbedF16 = a.LoadAutoGroupedStreamKernel<Index1D, F16Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
         EmbedQ8 = a.LoadAutoGroupedStreamKernel<Index1D, Q8Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
+        EmbedQ40 = a.LoadAutoGroupedStreamKernel<Index1D, Q40Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
+        EmbedQ4K = a.LoadAutoGroupedStreamKernel<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
+        EmbedQ6K = a.LoadAutoGroupedStreamKernel<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
         RmsNorm = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs>(RmsNormKernel.Kernel);
         AttentionReduce = a.LoadStreamKernel<ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionReduceKernel.Kernel);
         SwiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Kernel);
@@ -30,12 +39,21 @@ internal sealed class KernelSet
     public Action<KernelConfig, F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvF32 { get; }
     public Action<KernelConfig, F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvF16 { get; }
     public Action<KernelConfig, Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvQ8 { get; }
+    public Action<KernelConfig, Q40Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvQ40 { get; }
+    public Action<KernelConfig, Q4KRows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvQ4K { get; }
+    public Action<KernelConfig, Q6KRows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvQ6K { get; }
     public Action<KernelConfig, F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledF32 { get; }
     public Action<KernelConfig, F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledF16 { get; }
     public Action<KernelConfig, Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ8 { get; }
+    public Action<KernelConfig, Q40Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ40 { get; }
+    public Action<KernelConfig, Q4KRows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ4K { get; }
+    public Action<KernelConfig, Q6KRows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ6K { get; }
     public Action<Index1D, F32Rows, ArrayView<int>, ArrayView<float>, int> EmbedF32 { get; }
     public Action<Index1D, F16Rows, ArrayView<int>, ArrayView<float>, int> EmbedF16 { get; }
     public Action<Index1D, Q8Rows, ArrayView<int>, ArrayView<float>, int> EmbedQ8 { get; }
+    public Action<Index1D, Q40Rows, ArrayView<int>, ArrayView<float>, int> EmbedQ40 { get; }
+    public Action<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int> EmbedQ4K { get; }
+    public Action<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int> EmbedQ6K { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs> RmsNorm { get; }
     public Action<KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs> AttentionReduce { get; }
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int> SwiGlu { get; }
@@ -50,6 +68,12 @@ internal sealed class KernelSet
             yield return (Generic(typeof(TiledMatMulKernel), f), true);
             yield return (Generic(typeof(EmbeddingKernel), f), false);
         }
+        foreach (var f in new[] { typeof(Q40Rows), typeof(Q4KRows), typeof(Q6KRows) })
+        {
+            yield return (Generic(typeof(GemvKernel), f, nameof(GemvKernel.Packed)), true);
+            yield return (Generic(typeof(TiledMatMulKernel), f), true);
+            yield return (Generic(typeof(EmbeddingKernel), f), false);
+        }
         yield return (Plain(typeof(RmsNormKernel)), true);
         yield return (Plain(typeof(AttentionReduceKernel)), true);
         yield return (Plain(typeof(SwiGluKernel)), false);
@@ -58,5 +82,5 @@ internal sealed class KernelSet
 
     private static MethodInfo Plain(Type t) => t.GetMethod("Kernel")!;
 
-    private static MethodInfo Generic(Type t, Type format) => t.GetMethod("Kernel")!.MakeGenericMethod(format);
+    private static MethodInfo Generic(Type t, Type format, string name = "Kernel") => t.GetMethod(name)!.MakeGenericMethod(format);
 }

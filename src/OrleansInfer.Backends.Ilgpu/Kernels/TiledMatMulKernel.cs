@@ -18,7 +18,7 @@ public struct MatMulArgs
 
 /// <summary>
 /// Y[m, n] (+)= X[m, :] · W[n, :] for prefill shapes: a 64 × 64 output tile per group of 256 threads, K walked in
-/// slices of 16 staged in shared memory (weights widened to f32 on the way in), each thread accumulating a 4 × 4
+/// slices of 16 staged in shared memory (weights dequantized to f32 on the way in, 8 per load), each thread accumulating a 4 × 4
 /// register tile. Every load is bounds-checked against M, N and K separately, so any shape works (M &lt; K, odd K).
 /// </summary>
 public static class TiledMatMulKernel
@@ -54,10 +54,9 @@ public static class TiledMatMulKernel
                 var kk = idx % TileK;
                 var k = k0 + kk;
                 var m = m0 + r;
-                var n = n0 + r;
                 xs[kk * Stride + r] = m < a.M && k < a.K ? x[(long)m * a.Ldx + k] : 0f;
-                ws[kk * Stride + r] = n < a.N && k < a.K ? w.Load(n, k) : 0f;
             }
+            if (tid < TileN * TileK / 8) StageWeights(w, ws, a, n0 + tid % TileN, k0, tid % TileN, tid / TileN * 8);
             Group.Barrier();
 
             for (var kk = 0; kk < TileK; kk++)
@@ -78,6 +77,32 @@ public static class TiledMatMulKernel
         Store(y, a, ma + 16, na, c10); Store(y, a, ma + 16, na + 16, c11); Store(y, a, ma + 16, na + 32, c12); Store(y, a, ma + 16, na + 48, c13);
         Store(y, a, ma + 32, na, c20); Store(y, a, ma + 32, na + 16, c21); Store(y, a, ma + 32, na + 32, c22); Store(y, a, ma + 32, na + 48, c23);
         Store(y, a, ma + 48, na, c30); Store(y, a, ma + 48, na + 16, c31); Store(y, a, ma + 48, na + 32, c32); Store(y, a, ma + 48, na + 48, c33);
+    }
+
+    /// <summary>
+    /// Eight weights W[n, k0+kk .. +8) into the shared tile, dequantized on the way: one 8-value load (16 bytes of f16,
+    /// 8 of q8_0, 4 of packed nibbles) where the run lies inside K, else values one by one (odd K, the last slice).
+    /// Consecutive threads take consecutive rows, so the shared-memory stores hit distinct banks.
+    /// </summary>
+    private static void StageWeights<TW>(TW w, ArrayView<float> ws, MatMulArgs a, int n, int k0, int r, int kk)
+        where TW : struct, IWeightRows
+    {
+        var k = k0 + kk;
+        var at = kk * Stride + r;
+        if (n < a.N && k + 8 <= a.K)
+        {
+            var v = w.Load8(n, k);
+            ws[at] = v.V0;
+            ws[at + Stride] = v.V1;
+            ws[at + 2 * Stride] = v.V2;
+            ws[at + 3 * Stride] = v.V3;
+            ws[at + 4 * Stride] = v.V4;
+            ws[at + 5 * Stride] = v.V5;
+            ws[at + 6 * Stride] = v.V6;
+            ws[at + 7 * Stride] = v.V7;
+            return;
+        }
+        for (var i = 0; i < 8; i++) ws[at + i * Stride] = n < a.N && k + i < a.K ? w.Load(n, k + i) : 0f;
     }
 
     private static void Store(ArrayView<float> y, MatMulArgs a, int m, int n, float v)

@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace OrleansInfer.Backends.Cpu.Kernels.Quantized;
+
+/// <summary>
+/// Q4_0 weights (blocks of an f16 scale and 16 bytes: value j is the low nibble of byte j, value j + 16 the high
+/// nibble, minus 8) against Q8 activations. The nibbles are the unsigned operand of the byte multiply as they are
+/// (pairs ≤ 2 × 15 × 127, no saturation); the -8 comes in as the activation's precomputed lane offsets
+/// (<see cref="Q8Activations.Offsets"/>) added to the int32 lane sums, so no signed unpacking per token.
+/// </summary>
+internal readonly unsafe struct Q4_0Kernel : IQuantRowKernel
+{
+    public const int BlockBytes = 18;
+
+    public static void Row<TM>(byte* w, byte* x, long xRowBytes, int k, float* y, int ldy, bool accumulate, SimdLevel level)
+        where TM : struct, ITileRows
+    {
+        switch (level)
+        {
+            case SimdLevel.Avx512: Row512<TM>(w, x, xRowBytes, k, y, ldy, accumulate); break;
+            case SimdLevel.AvxVnni: Row256<TM>(w, x, xRowBytes, k, y, ldy, accumulate, vnni: true); break;
+            case SimdLevel.Avx2: Row256<TM>(w, x, xRowBytes, k, y, ldy, accumulate, vnni: false); break;
+            default: RowScalar<TM>(w, x, xRowBytes, k, y, ldy, accumulate); break;
+        }
+    }
+
+    private static void RowScalar<TM>(byte* w, byte* x, long xRowBytes, int k, float* y, int ldy, bool accumulate)
+        where TM : struct, ITileRows
+    {
+        for (var m = 0; m < TM.M; m++)
+        {
+            var xm = x + m * xRowBytes;
+            var values = Q8Activations.Values(xm);
+            var scales = Q8Activations.Scales(xm, k);
+            var sum = 0f;
+            for (var b = 0; b < k / 32; b++)
+            {
+                var block = w + b * BlockBytes;
+                var xb = values + b * 32;
+                var s = 0;
+                for (var j = 0; j < 16; j++)
+                {
+                    s += ((block[2 + j] & 0x0F) - 8) * xb[j];
+                    s += ((block[2 + j] >> 4) - 8) * xb[j + 16];
+                }
+                sum += QuantDot.Scale(block) * scales[b * 8] * s;
+            }
+            QuantDot.Store(y + (long)m * ldy, sum, accumulate);
+        }
+    }
+
+    /// <summary>The 32 nibbles of a block as bytes in value order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Nibbles(byte* block)
+    {
+        var packed = Vector128.Load(block + 2);
+        var mask = Vector128.Create((byte)0x0F);
+        return Vector256.Create(packed & mask, Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask);
+    }
+
+    /// <summary>One block, 256-bit: the int32 lane sums of (nibble - 8) · x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Block256(Vector256<byte> nibbles, byte* x, int b, int k, bool vnni)
+    {
+        var xv = Vector256.Load(Q8Activations.Values(x) + b * 32);
+        var offsets = Vector256.Load(Q8Activations.Offsets(x, k) + b * 8);
+        var sums = vnni
+            ? AvxVnni.MultiplyWideningAndAdd(offsets, nibbles, xv)
+            : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(nibbles, xv), Vector256.Create((short)1)) + offsets;
+        return Vector256.ConvertToSingle(sums);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row256<TM>(byte* w, byte* x, long xRowBytes, int k, float* y, int ldy, bool accumulate, bool vnni)
+        where TM : struct, ITileRows
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        byte* x0 = x, x1 = x + xRowBytes, x2 = x + 2 * xRowBytes, x3 = x + 3 * xRowBytes;
+        var nb = k / 32;
+        for (var b = 0; b < nb; b++)
+        {
+            var block = w + b * BlockBytes;
+            var nibbles = Nibbles(block);
+            var d = Vector256.Create(QuantDot.Scale(block));
+            var s = b * 8;
+            a0 = Vector256.FusedMultiplyAdd(Block256(nibbles, x0, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x0, k) + s), a0);
+            if (TM.M > 1) a1 = Vector256.FusedMultiplyAdd(Block256(nibbles, x1, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x1, k) + s), a1);
+            if (TM.M > 2) a2 = Vector256.FusedMultiplyAdd(Block256(nibbles, x2, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x2, k) + s), a2);
+            if (TM.M > 3) a3 = Vector256.FusedMultiplyAdd(Block256(nibbles, x3, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x3, k) + s), a3);
+        }
+        QuantDot.Store(y, Vector256.Sum(a0), accumulate);
+        if (TM.M > 1) QuantDot.Store(y + ldy, Vector256.Sum(a1), accumulate);
+        if (TM.M > 2) QuantDot.Store(y + 2 * ldy, Vector256.Sum(a2), accumulate);
+        if (TM.M > 3) QuantDot.Store(y + 3 * ldy, Vector256.Sum(a3), accumulate);
+    }
+
+    /// <summary>Two blocks, 512-bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Block512(Vector512<byte> nibbles, byte* x, int b, int k)
+    {
+        var xv = Vector512.Load(Q8Activations.Values(x) + b * 32);
+        var offsets = Vector512.Load(Q8Activations.Offsets(x, k) + b * 8);
+        var pairs = Avx512BW.MultiplyAddAdjacent(nibbles, xv);
+        return Vector512.ConvertToSingle(Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1)) + offsets);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row512<TM>(byte* w, byte* x, long xRowBytes, int k, float* y, int ldy, bool accumulate)
+        where TM : struct, ITileRows
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        byte* x0 = x, x1 = x + xRowBytes, x2 = x + 2 * xRowBytes, x3 = x + 3 * xRowBytes;
+        var nb = k / 32;
+        var b = 0;
+        for (; b + 2 <= nb; b += 2)
+        {
+            var block = w + b * BlockBytes;
+            var nibbles = Vector512.Create(Nibbles(block), Nibbles(block + BlockBytes));
+            var d = QuantDot.Scales(QuantDot.Scale(block), QuantDot.Scale(block + BlockBytes));
+            var s = b * 8;
+            a0 = Vector512.FusedMultiplyAdd(Block512(nibbles, x0, b, k), d * Vector512.Load(Q8Activations.Scales(x0, k) + s), a0);
+            if (TM.M > 1) a1 = Vector512.FusedMultiplyAdd(Block512(nibbles, x1, b, k), d * Vector512.Load(Q8Activations.Scales(x1, k) + s), a1);
+            if (TM.M > 2) a2 = Vector512.FusedMultiplyAdd(Block512(nibbles, x2, b, k), d * Vector512.Load(Q8Activations.Scales(x2, k) + s), a2);
+            if (TM.M > 3) a3 = Vector512.FusedMultiplyAdd(Block512(nibbles, x3, b, k), d * Vector512.Load(Q8Activations.Scales(x3, k) + s), a3);
+        }
+        Vector256<float> t0 = default, t1 = default, t2 = default, t3 = default;
+        if (b < nb)
+        {
+            // An odd block count: the last block at 256 bits.
+            var block = w + b * BlockBytes;
+            var nibbles = Nibbles(block);
+            var d = Vector256.Create(QuantDot.Scale(block));
+            var s = b * 8;
+            t0 = Block256(nibbles, x0, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x0, k) + s));
+            if (TM.M > 1) t1 = Block256(nibbles, x1, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x1, k) + s));
+            if (TM.M > 2) t2 = Block256(nibbles, x2, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x2, k) + s));
+            if (TM.M > 3) t3 = Block256(nibbles, x3, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x3, k) + s));
+        }
+        QuantDot.Store(y, Q8_0Kernel.Fold(a0, t0), accumulate);
+        if (TM.M > 1) QuantDot.Store(y + ldy, Q8_0Kernel.Fold(a1, t1), accumulate);
+        if (TM.M > 2) QuantDot.Store(y + 2 * ldy, Q8_0Kernel.Fold(a2, t2), accumulate);
+        if (TM.M > 3) QuantDot.Store(y + 3 * ldy, Q8_0Kernel.Fold(a3, t3), accumulate);
+    }
+}
