@@ -137,12 +137,16 @@ public static class LatencyCommand
         using var session = new LlamaCppSession(model, threads, contextSize: batch * perSequence, sequences: batch,
             kvType: kvType, flashAttention: flashAttention, batchSize: Math.Max(batch * inputLen, batch));
         var res = LatencyBench.Run(session, settings);
-        var device = $"CPU ({threads} threads, llama.cpp {SimdLevel()}, KV {(kvType == GGMLType.GGML_TYPE_F32 ? "f32" : "f16")}{(flashAttention ? ", flash attention" : "")})";
+        var device = DeviceName(threads, kvType, flashAttention);
 
         var report = new LatencyReport("llama.cpp", "cpu", device, Path.GetFileName(model), threads, settings, res);
         output.WriteLine(json ? report.ToJson() : report.ToText());
         return ExitCodes.Ok;
     }
+
+    /// <summary>The `device` field of the reports: threads, llama.cpp's SIMD level, KV type, flash attention.</summary>
+    public static string DeviceName(int threads, GGMLType kvType, bool flashAttention) =>
+        $"CPU ({threads} threads, llama.cpp {SimdLevel()}, KV {(kvType == GGMLType.GGML_TYPE_F32 ? "f32" : "f16")}{(flashAttention ? ", flash attention" : "")})";
 
     /// <summary>The best SIMD level llama.cpp's CPU backend reports (from llama_print_system_info).</summary>
     private static string SimdLevel()

@@ -140,6 +140,23 @@ public sealed class LlamaCppSession : IDisposable
         return Handle.GetLogitsIth(row).ToArray();
     }
 
+    /// <summary>
+    /// The logits of every prompt position (row p predicts the token after position p), all from one
+    /// llama_decode from an empty KV cache: prompt length x vocabulary values, row-major.
+    /// </summary>
+    public float[] AllPromptLogits(int[] promptTokens)
+    {
+        CheckPrompt(promptTokens, 0);
+        ClearKvCache();
+        _batch.Clear();
+        var rows = new int[promptTokens.Length];
+        for (var p = 0; p < promptTokens.Length; p++) rows[p] = _batch.Add(promptTokens[p], p, LLamaSeqId.Zero, true);
+        Decode();
+        var all = new float[promptTokens.Length * VocabSize];
+        for (var p = 0; p < rows.Length; p++) Handle.GetLogitsIth(rows[p]).CopyTo(all.AsSpan(p * VocabSize, VocabSize));
+        return all;
+    }
+
     /// <summary>Forgets every sequence's KV cells (metadata only; the buffers are reused).</summary>
     public void ClearKvCache() => Handle.MemoryClear(false);
 

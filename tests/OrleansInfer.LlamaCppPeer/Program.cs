@@ -20,12 +20,18 @@ public static class Program
             {
                 Console.Out.WriteLine("llama.cpp peer (LLamaSharp) for orleans-infer comparisons. Commands:");
                 Console.Out.WriteLine("  " + LatencyCommand.Usage);
+                Console.Out.WriteLine("  " + ThroughputCommand.Usage);
+                Console.Out.WriteLine("  " + QuantizeCommand.Usage);
+                Console.Out.WriteLine("  " + LogitsCommand.Usage);
                 return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
             }
             return args[0] switch
             {
                 "latency" => LatencyCommand.Run(args[1..], Console.Out),
-                _ => throw new UsageException($"unknown command '{args[0]}' (commands: latency)"),
+                "throughput" => ThroughputCommand.Run(args[1..], Console.Out),
+                "quantize" => QuantizeCommand.Run(args[1..], Console.Out),
+                "logits" => LogitsCommand.Run(args[1..], Console.Out),
+                _ => throw new UsageException($"unknown command '{args[0]}' (commands: latency, throughput, quantize, logits)"),
             };
         }
         catch (UsageException e)

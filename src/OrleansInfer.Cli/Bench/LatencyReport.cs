@@ -69,6 +69,7 @@ public sealed record LatencyReport(string Engine, string Backend, string Device,
         w.WriteNumber("p90", Math.Round(Result.PerTokenP90Ms, 3));
         w.WriteNumber("p99", Math.Round(Result.PerTokenP99Ms, 3));
         w.WriteEndObject();
+        PeakMemory.WriteTo(w);
     });
 
     public string ToText()

@@ -131,6 +131,7 @@ internal static class BenchCommand
                 w.WriteNumber("preemptions", stats.Preemptions);
                 w.WriteNumber("mean_batch_sequences", Math.Round(stats.MeanBatchSequences, 2));
                 w.WriteNumber("kv_blocks", loaded.Runner.KvCache.BlockCount);
+                PeakMemory.WriteTo(w);
             });
             if (r.GetValue(json)) output.WriteLine(line);
             else
