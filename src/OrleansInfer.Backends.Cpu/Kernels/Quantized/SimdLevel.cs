@@ -26,17 +26,24 @@ internal static class Simd
 
     public static SimdLevel Level { get; set; } = Configured();
 
-    private static SimdLevel Detect()
+    /// <summary>Whether this CPU can run the level's path (AVX-512 CPUs may lack AVX-VNNI: the levels are not nested).</summary>
+    public static bool Runs(SimdLevel level) => level switch
     {
-        if (Avx512BW.IsSupported && Vector512.IsHardwareAccelerated) return SimdLevel.Avx512;
-        if (AvxVnni.IsSupported && Avx2.IsSupported && Fma.IsSupported) return SimdLevel.AvxVnni;
-        if (Avx2.IsSupported && Fma.IsSupported) return SimdLevel.Avx2;
-        return SimdLevel.Scalar;
-    }
+        SimdLevel.Avx512 => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated,
+        SimdLevel.AvxVnni => AvxVnni.IsSupported && Avx2.IsSupported && Fma.IsSupported,
+        SimdLevel.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        _ => true,
+    };
+
+    private static SimdLevel Detect() =>
+        Runs(SimdLevel.Avx512) ? SimdLevel.Avx512
+        : Runs(SimdLevel.AvxVnni) ? SimdLevel.AvxVnni
+        : Runs(SimdLevel.Avx2) ? SimdLevel.Avx2
+        : SimdLevel.Scalar;
 
     private static SimdLevel Configured()
     {
         var name = Environment.GetEnvironmentVariable("ORLEANS_INFER_SIMD");
-        return Enum.TryParse<SimdLevel>(name, ignoreCase: true, out var level) && level <= Detected ? level : Detected;
+        return Enum.TryParse<SimdLevel>(name, ignoreCase: true, out var level) && Runs(level) ? level : Detected;
     }
 }
