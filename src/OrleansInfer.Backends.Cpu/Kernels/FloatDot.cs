@@ -217,3 +217,5 @@ internal readonly struct M2 : ITileRows { public static int M => 2; }
 internal readonly struct M3 : ITileRows { public static int M => 3; }
 
 internal readonly struct M4 : ITileRows { public static int M => 4; }
+
+internal readonly struct M8 : ITileRows { public static int M => 8; }

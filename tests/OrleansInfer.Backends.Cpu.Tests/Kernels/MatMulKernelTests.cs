@@ -23,6 +23,12 @@ public sealed unsafe class MatMulKernelTests
                 for (var tokens = 1; tokens <= 5; tokens++)
                     foreach (var k in new[] { 32, 64, 96, 160 }) // 1, 2, 3, 5 blocks: odd counts take the 512-bit tail
                         data.Add(type, level, tokens, k);
+        // Tiles of 8 activation rows (k up to QuantDot.MaxWideK) and of 4 beyond it, each followed by remainders.
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
+            foreach (var level in Levels())
+                foreach (var tokens in new[] { 8, 11, 13, 15 })
+                    foreach (var k in new[] { 96, 160, QuantDot.MaxWideK + 32 })
+                        data.Add(type, level, tokens, k);
         return data;
     }
 

@@ -76,8 +76,9 @@ internal readonly unsafe struct Q4_0Kernel : IQuantRowKernel
     private static void Row256<TM>(byte* w, byte* x, long xRowBytes, int k, float* y, int ldy, bool accumulate, bool vnni)
         where TM : struct, ITileRows
     {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         byte* x0 = x, x1 = x + xRowBytes, x2 = x + 2 * xRowBytes, x3 = x + 3 * xRowBytes;
+        byte* x4 = x + 4 * xRowBytes, x5 = x + 5 * xRowBytes, x6 = x + 6 * xRowBytes, x7 = x + 7 * xRowBytes;
         var nb = k / 32;
         for (var b = 0; b < nb; b++)
         {
@@ -89,11 +90,19 @@ internal readonly unsafe struct Q4_0Kernel : IQuantRowKernel
             if (TM.M > 1) a1 = Vector256.FusedMultiplyAdd(Block256(nibbles, x1, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x1, k) + s), a1);
             if (TM.M > 2) a2 = Vector256.FusedMultiplyAdd(Block256(nibbles, x2, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x2, k) + s), a2);
             if (TM.M > 3) a3 = Vector256.FusedMultiplyAdd(Block256(nibbles, x3, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x3, k) + s), a3);
+            if (TM.M > 4) a4 = Vector256.FusedMultiplyAdd(Block256(nibbles, x4, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x4, k) + s), a4);
+            if (TM.M > 5) a5 = Vector256.FusedMultiplyAdd(Block256(nibbles, x5, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x5, k) + s), a5);
+            if (TM.M > 6) a6 = Vector256.FusedMultiplyAdd(Block256(nibbles, x6, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x6, k) + s), a6);
+            if (TM.M > 7) a7 = Vector256.FusedMultiplyAdd(Block256(nibbles, x7, b, k, vnni), d * Vector256.Load(Q8Activations.Scales(x7, k) + s), a7);
         }
         QuantDot.Store(y, Vector256.Sum(a0), accumulate);
         if (TM.M > 1) QuantDot.Store(y + ldy, Vector256.Sum(a1), accumulate);
         if (TM.M > 2) QuantDot.Store(y + 2 * ldy, Vector256.Sum(a2), accumulate);
         if (TM.M > 3) QuantDot.Store(y + 3 * ldy, Vector256.Sum(a3), accumulate);
+        if (TM.M > 4) QuantDot.Store(y + 4 * ldy, Vector256.Sum(a4), accumulate);
+        if (TM.M > 5) QuantDot.Store(y + 5 * ldy, Vector256.Sum(a5), accumulate);
+        if (TM.M > 6) QuantDot.Store(y + 6 * ldy, Vector256.Sum(a6), accumulate);
+        if (TM.M > 7) QuantDot.Store(y + 7 * ldy, Vector256.Sum(a7), accumulate);
     }
 
     /// <summary>Two blocks, 512-bit.</summary>
@@ -110,8 +119,9 @@ internal readonly unsafe struct Q4_0Kernel : IQuantRowKernel
     private static void Row512<TM>(byte* w, byte* x, long xRowBytes, int k, float* y, int ldy, bool accumulate)
         where TM : struct, ITileRows
     {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         byte* x0 = x, x1 = x + xRowBytes, x2 = x + 2 * xRowBytes, x3 = x + 3 * xRowBytes;
+        byte* x4 = x + 4 * xRowBytes, x5 = x + 5 * xRowBytes, x6 = x + 6 * xRowBytes, x7 = x + 7 * xRowBytes;
         var nb = k / 32;
         var b = 0;
         for (; b + 2 <= nb; b += 2)
@@ -124,23 +134,30 @@ internal readonly unsafe struct Q4_0Kernel : IQuantRowKernel
             if (TM.M > 1) a1 = Vector512.FusedMultiplyAdd(Block512(nibbles, x1, b, k), d * Vector512.Load(Q8Activations.Scales(x1, k) + s), a1);
             if (TM.M > 2) a2 = Vector512.FusedMultiplyAdd(Block512(nibbles, x2, b, k), d * Vector512.Load(Q8Activations.Scales(x2, k) + s), a2);
             if (TM.M > 3) a3 = Vector512.FusedMultiplyAdd(Block512(nibbles, x3, b, k), d * Vector512.Load(Q8Activations.Scales(x3, k) + s), a3);
+            if (TM.M > 4) a4 = Vector512.FusedMultiplyAdd(Block512(nibbles, x4, b, k), d * Vector512.Load(Q8Activations.Scales(x4, k) + s), a4);
+            if (TM.M > 5) a5 = Vector512.FusedMultiplyAdd(Block512(nibbles, x5, b, k), d * Vector512.Load(Q8Activations.Scales(x5, k) + s), a5);
+            if (TM.M > 6) a6 = Vector512.FusedMultiplyAdd(Block512(nibbles, x6, b, k), d * Vector512.Load(Q8Activations.Scales(x6, k) + s), a6);
+            if (TM.M > 7) a7 = Vector512.FusedMultiplyAdd(Block512(nibbles, x7, b, k), d * Vector512.Load(Q8Activations.Scales(x7, k) + s), a7);
         }
-        Vector256<float> t0 = default, t1 = default, t2 = default, t3 = default;
-        if (b < nb)
-        {
-            // An odd block count: the last block at 256 bits.
-            var block = w + b * BlockBytes;
-            var nibbles = Nibbles(block);
-            var d = Vector256.Create(QuantDot.Scale(block));
-            var s = b * 8;
-            t0 = Block256(nibbles, x0, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x0, k) + s));
-            if (TM.M > 1) t1 = Block256(nibbles, x1, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x1, k) + s));
-            if (TM.M > 2) t2 = Block256(nibbles, x2, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x2, k) + s));
-            if (TM.M > 3) t3 = Block256(nibbles, x3, b, k, false) * (d * Vector256.Load(Q8Activations.Scales(x3, k) + s));
-        }
-        QuantDot.Store(y, Q8_0Kernel.Fold(a0, t0), accumulate);
-        if (TM.M > 1) QuantDot.Store(y + ldy, Q8_0Kernel.Fold(a1, t1), accumulate);
-        if (TM.M > 2) QuantDot.Store(y + 2 * ldy, Q8_0Kernel.Fold(a2, t2), accumulate);
-        if (TM.M > 3) QuantDot.Store(y + 3 * ldy, Q8_0Kernel.Fold(a3, t3), accumulate);
+        // An odd block count leaves the last block to 256 bits, added as each accumulator is folded (inlined: a call
+        // after the loop would make the register allocator spill the accumulators inside it).
+        QuantDot.Store(y, FoldWithTail(a0, w, x0, b, nb, k), accumulate);
+        if (TM.M > 1) QuantDot.Store(y + ldy, FoldWithTail(a1, w, x1, b, nb, k), accumulate);
+        if (TM.M > 2) QuantDot.Store(y + 2 * ldy, FoldWithTail(a2, w, x2, b, nb, k), accumulate);
+        if (TM.M > 3) QuantDot.Store(y + 3 * ldy, FoldWithTail(a3, w, x3, b, nb, k), accumulate);
+        if (TM.M > 4) QuantDot.Store(y + 4 * ldy, FoldWithTail(a4, w, x4, b, nb, k), accumulate);
+        if (TM.M > 5) QuantDot.Store(y + 5 * ldy, FoldWithTail(a5, w, x5, b, nb, k), accumulate);
+        if (TM.M > 6) QuantDot.Store(y + 6 * ldy, FoldWithTail(a6, w, x6, b, nb, k), accumulate);
+        if (TM.M > 7) QuantDot.Store(y + 7 * ldy, FoldWithTail(a7, w, x7, b, nb, k), accumulate);
+    }
+
+    /// <summary>The sum of a 512-bit accumulator plus, when <paramref name="b"/> &lt; <paramref name="nb"/>, block b at 256 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FoldWithTail(Vector512<float> a, byte* w, byte* x, int b, int nb, int k)
+    {
+        if (b == nb) return QuantDot.Fold(a, default);
+        var block = w + b * BlockBytes;
+        var products = Block256(Nibbles(block), x, b, k, false);
+        return QuantDot.Fold(a, products * (Vector256.Create(QuantDot.Scale(block)) * Vector256.Load(Q8Activations.Scales(x, k) + b * 8)));
     }
 }
