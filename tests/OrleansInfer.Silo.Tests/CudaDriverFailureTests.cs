@@ -41,7 +41,10 @@ public sealed class CudaDriverFailureTests
     {
         var logger = new CapturedLogger<WorkerEngines>();
         await using var engines = new WorkerEngines(Options("auto"), null, logger, () => NoDriver);
-        Assert.Equal([$"Information: --backend auto: {NoDriver.Detail}; starting 2 CPU worker(s)"], logger.Lines);
+        // The backend choice is the first line; each worker then reports its KV pool (checked in KvCacheDtypeTests).
+        Assert.Equal($"Information: --backend auto: {NoDriver.Detail}; starting 2 CPU worker(s)", logger.Lines[0]);
+        Assert.Equal(["worker 0", "worker 1"], logger.Lines.Skip(1).Select(l => l["Information: ".Length..][..8]));
+        Assert.Empty(logger.AtLeast(LogLevel.Warning));
         Assert.Equal([0, 1], engines.Devices);
     }
 
