@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using OrleansInfer.Model.Tensors;
 
 namespace OrleansInfer.Backends.Cpu.Kernels;
 
@@ -47,19 +48,9 @@ internal readonly unsafe struct Q8KvRow : IKvRow
     public const int BlockValues = 32;
     public const int BlockBytes = 2 + BlockValues;
 
-    public static void Write(float* x, byte* dst, int n)
-    {
-        for (var b = 0; b < n / BlockValues; b++, x += BlockValues, dst += BlockBytes)
-        {
-            var amax = 0f;
-            for (var j = 0; j < BlockValues; j++) amax = MathF.Max(amax, MathF.Abs(x[j]));
-            var d = amax / 127f;
-            var id = d != 0f ? 1f / d : 0f;
-            *(Half*)dst = (Half)d;
-            var q = (sbyte*)(dst + 2);
-            for (var j = 0; j < BlockValues; j++) q[j] = (sbyte)MathF.Round(x[j] * id, MidpointRounding.AwayFromZero);
-        }
-    }
+    /// <summary>ggml's reference q8_0 encoding (the model files' quantizer), so the pool holds ggml blocks.</summary>
+    public static void Write(float* x, byte* dst, int n) =>
+        Quantize.Row(GgmlType.Q8_0, new ReadOnlySpan<float>(x, n), new Span<byte>(dst, n / BlockValues * BlockBytes));
 
     public static float* Read(byte* src, float* scratch, int n)
     {
