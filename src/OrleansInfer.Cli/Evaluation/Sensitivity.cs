@@ -1,5 +1,3 @@
-using OrleansInfer.Backends.Cpu;
-using OrleansInfer.Backends.Ilgpu;
 using OrleansInfer.Cli.Infrastructure;
 using OrleansInfer.Engine.Runner;
 using OrleansInfer.Model;
@@ -20,7 +18,7 @@ internal static class Sensitivity
     {
         var config = model.Config!;
         BaseLogProbabilities reference;
-        using (var runner = Create(model, runners))
+        using (var runner = LoadedModel.CreateRunner(model, runners))
         {
             reference = BaseLogProbabilities.Compute(runner, chunks);
         }
@@ -35,13 +33,10 @@ internal static class Sensitivity
             using var encoded = EncodedTensor.Encode(views[name], type, threads);
             var variant = ModelFile.FromWeights($"{name} as {GgmlTypeInfo.Name(type)}", config,
                 WeightVariants.Replace(model.Weights!, new Dictionary<string, TensorView> { [name] = encoded.View }), model.Vocabulary);
-            using var runner = Create(variant, runners);
+            using var runner = LoadedModel.CreateRunner(variant, runners);
             result[name] = Metrics.KlDivergence(runner, chunks, reference).Mean;
             progress.WriteLine($"sensitivity {result.Count}/{matrices.Count}: {name} as {GgmlTypeInfo.Name(type)}: {result[name]:G4} ({clock.Elapsed.TotalSeconds:F1} s)");
         }
         return result;
     }
-
-    private static IModelRunner Create(ModelFile model, RunnerChoice choice) =>
-        choice.Backend == "ilgpu" ? new IlgpuModelRunner(model, choice.Ilgpu) : new CpuModelRunner(model, choice.Cpu);
 }

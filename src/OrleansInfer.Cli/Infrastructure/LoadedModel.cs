@@ -46,7 +46,7 @@ internal sealed class LoadedModel : IDisposable
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 error.WriteLine($"loading {Path.GetFileName(path)} ({file.Config!.Describe()}) on the {runnerOptions.Backend} backend");
-                runner = Create(file, runnerOptions);
+                runner = CreateRunner(file, runnerOptions);
                 var kv = runner.KvCache;
                 error.WriteLine($"loaded in {clock.Elapsed.TotalSeconds:F1} s on {runner.DeviceName}, KV cache {kv.BlockCount} blocks of {kv.BlockSize} tokens ({kv.TotalBytes / (1 << 20)} MiB, {KvCacheDataTypes.Name(kv.DataType)}, {kv.TokenBytes} bytes per token)");
                 if (runner is IlgpuModelRunner gpu) error.WriteLine($"device memory: {gpu.Memory.Describe()}");
@@ -60,7 +60,8 @@ internal sealed class LoadedModel : IDisposable
         }
     }
 
-    private static IModelRunner Create(ModelFile file, RunnerChoice choice)
+    /// <summary>A runner on the chosen backend; a missing or failing CUDA device becomes a one-line CLI error.</summary>
+    public static IModelRunner CreateRunner(ModelFile file, RunnerChoice choice)
     {
         try
         {
