@@ -1,8 +1,18 @@
 namespace OrleansInfer.Model;
 
-/// <summary>Hyper-parameters of a Llama-architecture decoder (the `llama.*` GGUF keys, or a llama2.c header).</summary>
+/// <summary>
+/// Hyper-parameters of a Llama-family decoder (the <c>ARCH.*</c> GGUF keys, or a llama2.c header), as llama.cpp's
+/// llama_hparams covers every family with one record. Defaults are plain Llama; the other families switch features on.
+/// Per-layer values (DeciLM) are read through <see cref="HeadCountOf"/>, <see cref="KvHeadCountOf"/> and
+/// <see cref="FeedForwardLengthOf"/>; the scalar counts are then the maxima over layers (buffers are sized by them).
+/// </summary>
 public sealed record LlamaConfig
 {
+    private readonly int? _headDim;
+    private readonly float? _attentionScale;
+
+    public ModelArchitecture Architecture { get; init; } = ModelArchitecture.Llama;
+
     /// <summary>Maximum sequence length the model was built for.</summary>
     public required int ContextLength { get; init; }
 
@@ -32,12 +42,71 @@ public sealed record LlamaConfig
     /// <summary>True when the token embedding doubles as the output classifier (no separate output weight).</summary>
     public bool TiedOutput { get; init; }
 
-    public int HeadDim => EmbeddingLength / HeadCount;
+    /// <summary>Per-head size (<c>attention.key_length</c>; dim / heads when absent). Qwen3 and Gemma set it apart from the width.</summary>
+    public int HeadDim
+    {
+        get => _headDim ?? EmbeddingLength / HeadCount;
+        init => _headDim = value;
+    }
 
+    /// <summary>Width of all query heads (n_heads * head_size): the rows of Wq, the columns of Wo.</summary>
+    public int QueryDim => HeadCount * HeadDim;
+
+    /// <summary>Width of all KV heads of the widest layer.</summary>
     public int KvDim => KvHeadCount * HeadDim;
 
-    /// <summary>Query heads per key/value head.</summary>
+    /// <summary>Query heads per key/value head (uniform models; per layer: <see cref="HeadCountOf"/> / <see cref="KvHeadCountOf"/>).</summary>
     public int GroupSize => HeadCount / KvHeadCount;
+
+    public RopeStyle RopeStyle { get; init; } = RopeStyle.Normal;
+
+    public RopeScaling RopeScaling { get; init; } = RopeScaling.None;
+
+    /// <summary>RoPE base of sliding-window layers when it differs from <see cref="RopeBase"/> (gemma3: 10000).</summary>
+    public float? LocalRopeBase { get; init; }
+
+    /// <summary>Tokens a sliding-window layer attends to, its own included (<c>attention.sliding_window</c>).</summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary>Which layers use <see cref="SlidingWindow"/> (null: none).</summary>
+    public bool[]? SlidingWindowLayers { get; init; }
+
+    /// <summary>Multiplier of q·k (1/sqrt(head size) unless the family says otherwise).</summary>
+    public float AttentionScale
+    {
+        get => _attentionScale ?? 1f / MathF.Sqrt(HeadDim);
+        init => _attentionScale = value;
+    }
+
+    /// <summary>Attention scores become cap * tanh(score / cap) (gemma2).</summary>
+    public float? AttentionLogitSoftcap { get; init; }
+
+    /// <summary>Logits become cap * tanh(logit / cap) (gemma2).</summary>
+    public float? FinalLogitSoftcap { get; init; }
+
+    /// <summary>The embedding row is multiplied by this (gemma: sqrt(dim)).</summary>
+    public float EmbeddingScale { get; init; } = 1f;
+
+    public FeedForwardActivation Activation { get; init; } = FeedForwardActivation.Silu;
+
+    /// <summary>Per-layer query head counts (deci), or null when every layer has <see cref="HeadCount"/>.</summary>
+    public int[]? LayerHeadCounts { get; init; }
+
+    /// <summary>Per-layer KV head counts (deci), or null when every layer has <see cref="KvHeadCount"/>.</summary>
+    public int[]? LayerKvHeadCounts { get; init; }
+
+    /// <summary>Per-layer feed-forward widths (deci), or null when every layer has <see cref="FeedForwardLength"/>.</summary>
+    public int[]? LayerFeedForwardLengths { get; init; }
+
+    public int HeadCountOf(int layer) => LayerHeadCounts?[layer] ?? HeadCount;
+
+    public int KvHeadCountOf(int layer) => LayerKvHeadCounts?[layer] ?? KvHeadCount;
+
+    public int KvDimOf(int layer) => KvHeadCountOf(layer) * HeadDim;
+
+    public int FeedForwardLengthOf(int layer) => LayerFeedForwardLengths?[layer] ?? FeedForwardLength;
+
+    public bool IsSlidingWindowLayer(int layer) => SlidingWindow is not null && SlidingWindowLayers is { } l && l[layer];
 
     /// <summary>Parameters of the weight matrices and norms (the embedding counted once when tied).</summary>
     public long ParameterCount
@@ -66,7 +135,8 @@ public sealed record LlamaConfig
         Require(EmbeddingLength > 0, $"embedding length {EmbeddingLength}");
         Require(BlockCount > 0, $"block count {BlockCount}");
         Require(FeedForwardLength > 0, $"feed-forward length {FeedForwardLength}");
-        Require(HeadCount > 0 && EmbeddingLength % HeadCount == 0, $"head count {HeadCount} does not divide embedding length {EmbeddingLength}");
+        Require(HeadCount > 0 && (_headDim is not null || EmbeddingLength % HeadCount == 0), $"head count {HeadCount} does not divide embedding length {EmbeddingLength}");
+        Require(HeadDim > 0, $"head size {HeadDim}");
         Require(KvHeadCount > 0 && HeadCount % KvHeadCount == 0, $"KV head count {KvHeadCount} does not divide head count {HeadCount}");
         Require(VocabSize > 0, $"vocab size {VocabSize}");
         Require(RopeDimensionCount > 0 && RopeDimensionCount % 2 == 0 && RopeDimensionCount <= HeadDim, $"RoPE dimension count {RopeDimensionCount} (head size {HeadDim})");

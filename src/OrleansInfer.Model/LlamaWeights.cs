@@ -20,6 +20,11 @@ public sealed class LlamaWeights
     /// <summary>(head_dim/2,): optional rope_freqs.weight, dividing each RoPE frequency (Llama 3.1 scaling).</summary>
     public TensorView? RopeFrequencyFactors { get; init; }
 
+    /// <summary>(rope_dims/2,): phi3's rope_factors_long.weight / rope_factors_short.weight (LongRoPE).</summary>
+    public TensorView? RopeFactorsLong { get; init; }
+
+    public TensorView? RopeFactorsShort { get; init; }
+
     public required LayerWeights[] Layers { get; init; }
 
     public IEnumerable<TensorView> All()
@@ -30,6 +35,8 @@ public sealed class LlamaWeights
         yield return RmsFinalWeight;
         if (!ReferenceEquals(Classifier, TokenEmbedding)) yield return Classifier;
         if (RopeFrequencyFactors is not null) yield return RopeFrequencyFactors;
+        if (RopeFactorsLong is not null) yield return RopeFactorsLong;
+        if (RopeFactorsShort is not null) yield return RopeFactorsShort;
     }
 }
 
@@ -63,7 +70,30 @@ public sealed class LayerWeights
     /// <summary>(hidden_dim, dim): blk.N.ffn_up.weight.</summary>
     public required TensorView W3 { get; init; }
 
-    public IEnumerable<TensorView> All() => [RmsAttWeight, Wq, Wk, Wv, Wo, RmsFfnWeight, W1, W2, W3];
+    /// <summary>(n_heads * head_size,), (kv_dim,), (kv_dim,): blk.N.attn_q/k/v.bias (qwen2), added after the projection.</summary>
+    public TensorView? Bq { get; init; }
+
+    public TensorView? Bk { get; init; }
+
+    public TensorView? Bv { get; init; }
+
+    /// <summary>(head_size,): blk.N.attn_q_norm.weight / attn_k_norm.weight (qwen3, gemma3): RMSNorm of each head before RoPE.</summary>
+    public TensorView? QNorm { get; init; }
+
+    public TensorView? KNorm { get; init; }
+
+    /// <summary>(dim,): blk.N.post_attention_norm.weight (gemma2/3): RMSNorm of the attention output before the residual add.</summary>
+    public TensorView? PostAttentionNorm { get; init; }
+
+    /// <summary>(dim,): blk.N.post_ffw_norm.weight (gemma2/3): RMSNorm of the feed-forward output before the residual add.</summary>
+    public TensorView? PostFeedForwardNorm { get; init; }
+
+    /// <summary>Every tensor of the block, the optional ones that are present included.</summary>
+    public IEnumerable<TensorView> All()
+    {
+        TensorView?[] all = [RmsAttWeight, Wq, Wk, Wv, Wo, RmsFfnWeight, W1, W2, W3, Bq, Bk, Bv, QNorm, KNorm, PostAttentionNorm, PostFeedForwardNorm];
+        return all.OfType<TensorView>();
+    }
 }
 
 /// <summary>GGUF tensor names of the llama architecture.</summary>
