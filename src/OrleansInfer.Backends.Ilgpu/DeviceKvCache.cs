@@ -9,7 +9,7 @@ using OrleansInfer.Model.Tensors;
 namespace OrleansInfer.Backends.Ilgpu;
 
 /// <summary>
-/// The KV pool in device memory, <c>[layer][K | V][block][slot][kv_dim]</c> values stored as f32, f16 or q8_0
+/// The KV pool in device memory, <c>[layer][K | V][block][slot][kv_dim of the layer]</c> values stored as f32, f16 or q8_0
 /// (<see cref="IKvStore"/>), with the three kernels that touch it (RoPE + KV write, paged attention, block copy)
 /// compiled for that format only.
 /// </summary>
@@ -25,7 +25,7 @@ internal abstract class DeviceKvCache : IDisposable
 
     public KvCacheDataType DataType { get; }
 
-    /// <summary>Values the pool holds (2 × layers × blocks × block size × kv_dim).</summary>
+    /// <summary>Values the pool holds (Σ over layers of 2 × blocks × block size × the layer's kv_dim).</summary>
     public long Values { get; }
 
     /// <summary>Device bytes of the pool.</summary>
@@ -60,7 +60,8 @@ internal abstract class DeviceKvCache : IDisposable
     public abstract void Attention(KernelConfig config, ArrayView<float> qkv, ArrayView<int> positions, ArrayView<int> tokenSequence,
         ArrayView<int> tables, ArrayView<float> output, ArrayView<float> partialAcc, ArrayView<float> partialStats, AttentionArgs args);
 
-    public abstract void BlockCopy(Index1D threads, ArrayView<int> pairs, int blockValues, long halfStride, int halves);
+    /// <summary>Copies blocks in <paramref name="halves"/> consecutive K/V halves of <paramref name="halfStride"/> values from value <paramref name="first"/> on.</summary>
+    public abstract void BlockCopy(Index1D threads, ArrayView<int> pairs, int blockValues, long halfStride, int halves, long first = 0);
 
     /// <summary>Encodes <paramref name="values"/> on the host as the kernels would and uploads them (tests).</summary>
     public abstract void Upload(float[] values);
@@ -96,7 +97,7 @@ internal abstract class DeviceKvCache : IDisposable
         private readonly TKv _store;
         private readonly Action<Index1D, ArrayView<float>, TKv, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, RopeArgs> _rope;
         private readonly Action<KernelConfig, ArrayView<float>, TKv, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs> _attention;
-        private readonly Action<Index1D, TKv, ArrayView<int>, int, long, int> _copy;
+        private readonly Action<Index1D, TKv, ArrayView<int>, int, long, int, long> _copy;
 
         public Typed(Accelerator a, KvCacheDataType type, long values, Func<Typed<TKv>, long, TKv> allocate) : base(type, values)
         {
@@ -112,7 +113,7 @@ internal abstract class DeviceKvCache : IDisposable
             }
             _rope = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, TKv, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, RopeArgs>(RopeKvWriteKernel.Kernel);
             _attention = a.LoadStreamKernel<ArrayView<float>, TKv, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Kernel);
-            _copy = a.LoadAutoGroupedStreamKernel<Index1D, TKv, ArrayView<int>, int, long, int>(BlockCopyKernel.Kernel);
+            _copy = a.LoadAutoGroupedStreamKernel<Index1D, TKv, ArrayView<int>, int, long, int, long>(BlockCopyKernel.Kernel);
         }
 
         public override void RopeKvWrite(Index1D threads, ArrayView<float> qkv, ArrayView<int> positions, ArrayView<int> slots,
@@ -123,8 +124,8 @@ internal abstract class DeviceKvCache : IDisposable
             ArrayView<int> tables, ArrayView<float> output, ArrayView<float> partialAcc, ArrayView<float> partialStats, AttentionArgs args) =>
             _attention(config, qkv, _store, positions, tokenSequence, tables, output, partialAcc, partialStats, args);
 
-        public override void BlockCopy(Index1D threads, ArrayView<int> pairs, int blockValues, long halfStride, int halves) =>
-            _copy(threads, _store, pairs, blockValues, halfStride, halves);
+        public override void BlockCopy(Index1D threads, ArrayView<int> pairs, int blockValues, long halfStride, int halves, long first = 0) =>
+            _copy(threads, _store, pairs, blockValues, halfStride, halves, first);
 
         public override void Upload(float[] values)
         {

@@ -128,7 +128,6 @@ public sealed unsafe partial class IlgpuModelRunner
 
     private void CopyBlocks(ReadOnlySpan<BlockCopy> copies)
     {
-        var blockFloats = KvCache.BlockSize * _c.KvDim;
         for (var first = 0; first < copies.Length; first += CopiesPerLaunch)
         {
             var n = Math.Min(CopiesPerLaunch, copies.Length - first);
@@ -139,7 +138,16 @@ public sealed unsafe partial class IlgpuModelRunner
             }
             var pairs = _meta.SubView(CopiesAt, 2 * n);
             pairs.CopyFromCPU(ref _meta0[CopiesAt], 2 * n);
-            _kv!.BlockCopy(n * 2 * _c.BlockCount * blockFloats, pairs, blockFloats, _kvHalfStride, 2 * _c.BlockCount);
+            // One launch per run of consecutive layers with the same kv_dim: all of them unless KV head counts vary per layer.
+            for (var run = 0; run < _plans.Length;)
+            {
+                var end = run + 1;
+                while (end < _plans.Length && _plans[end].KvDim == _plans[run].KvDim) end++;
+                var blockFloats = KvCache.BlockSize * _plans[run].KvDim;
+                var halves = 2 * (end - run);
+                _kv!.BlockCopy(n * halves * blockFloats, pairs, blockFloats, _plans[run].HalfStride, halves, _plans[run].KOffset);
+                run = end;
+            }
         }
     }
 

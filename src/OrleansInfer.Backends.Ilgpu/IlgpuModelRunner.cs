@@ -28,22 +28,25 @@ public sealed partial class IlgpuModelRunner : IModelRunner
     private DeviceWeights _w = null!;
     private readonly List<MemoryBuffer> _buffers = [];
 
-    // KV pool: [layer][K | V][block][slot][kv_dim] values in the options' data type, with its kernels.
+    // KV pool: [layer][K | V][block][slot][layer's kv_dim] values in the options' data type, with its kernels.
     private DeviceKvCache? _kv;
-    private long _kvHalfStride;
+
+    // Per layer: head counts, widths, KV offsets, RoPE table and window (see LayerPlan).
+    private LayerPlan[] _plans = [];
 
     // Activations, sized for MaxBatchTokens (run.c names).
     private ArrayView<float> _x;       // (T, dim) residual stream
-    private ArrayView<float> _xb;      // (T, dim) normed input, then attention output
-    private ArrayView<float> _qkv;     // (T, dim + 2 kv_dim) fused q | k | v
-    private ArrayView<float> _hb;      // (T, hidden) SwiGLU output
+    private ArrayView<float> _xb;      // (T, max(dim, query_dim)) normed input, then attention output
+    private ArrayView<float> _qkv;     // (T, QkvLd) fused q | k | v of the widest layer
+    private ArrayView<float> _hb;      // (T, hidden) gated FFN output
     private ArrayView<float> _h13;     // (T, 2 hidden) W1 | W3 products of prefill-shaped steps
+    private ArrayView<float> _post;    // (T, dim) Wo / W2 outputs awaiting a post norm (gemma), else unused
     private ArrayView<float> _xLogits; // (S, dim) final-normed rows that need logits
     private ArrayView<float> _logits;  // (S, vocab)
     private ArrayView<float> _partialAcc;   // (items, head_dim) flash-decoding partial outputs
     private ArrayView<float> _partialStats; // (items, 2) running max and sum per partial
-    private ArrayView<float> _ropeCos;  // (context, rope_dims / 2)
-    private ArrayView<float> _ropeSin;
+    private ArrayView<float>[] _ropeCos = [];  // per distinct RoPE table: (context, rope_dims / 2), cos * scale
+    private ArrayView<float>[] _ropeSin = [];
     private ArrayView<int> _meta;       // the step's packed metadata (see PackStep)
 
     public IlgpuModelRunner(ModelFile model, IlgpuRunnerOptions? options = null)
@@ -53,6 +56,8 @@ public sealed partial class IlgpuModelRunner : IModelRunner
         _c = model.Config ?? throw new ArgumentException("the model file has no weights", nameof(model));
         if (_c.HeadDim > PagedAttentionKernel.MaxHeadDim || _c.HeadDim % 2 != 0)
             throw new NotSupportedException($"head size {_c.HeadDim}: the ILGPU attention kernel takes even head sizes up to {PagedAttentionKernel.MaxHeadDim}");
+        if (_c.Activation is not (FeedForwardActivation.Silu or FeedForwardActivation.GeluTanh))
+            throw new NotSupportedException($"feed-forward activation {_c.Activation} is not supported by the ILGPU backend");
         KvCacheDataTypes.EnsureSupported(_options.KvCacheDataType, _c);
         MaxBatchTokens = _options.MaxBatchTokens;
         MaxBatchSequences = Math.Min(_options.MaxBatchSequences, _options.MaxBatchTokens);
@@ -98,32 +103,38 @@ public sealed partial class IlgpuModelRunner : IModelRunner
         _k = new KernelSet(a);
         _w = new DeviceWeights(a, model.Weights!);
 
+        _plans = Plan(model.Weights!, out var ropeTables);
         int t = MaxBatchTokens, s = MaxBatchSequences, dim = _c.EmbeddingLength, hidden = _c.FeedForwardLength;
         var before = _buffers.Sum(b => b.LengthInBytes);
         _x = Floats((long)t * dim);
-        _xb = Floats((long)t * dim);
+        _xb = Floats((long)t * Math.Max(dim, _c.QueryDim));
         _qkv = Floats((long)t * QkvLd);
         _hb = Floats((long)t * hidden);
         _h13 = Floats(t > GemvMaxTokens ? 2L * t * hidden : 1);
+        _post = Floats(_w.Layers.Any(l => l.PostAttentionNorm is not null || l.PostFeedForwardNorm is not null) ? (long)t * dim : 1);
         _xLogits = Floats((long)s * dim);
         _logits = Floats((long)s * _c.VocabSize);
         _partialAcc = Floats((long)PartialItemCapacity * _c.HeadDim);
         _partialStats = Floats(2L * PartialItemCapacity);
-        var (cos, sin) = RopeTables(model.Weights!.RopeFrequencyFactors?.ToFloatArray());
-        _ropeCos = Upload(cos);
-        _ropeSin = Upload(sin);
+        _ropeCos = new ArrayView<float>[ropeTables.Count];
+        _ropeSin = new ArrayView<float>[ropeTables.Count];
+        for (var i = 0; i < ropeTables.Count; i++)
+        {
+            var (cos, sin) = RopeCosSin(ropeTables[i]);
+            _ropeCos[i] = Upload(cos);
+            _ropeSin[i] = Upload(sin);
+        }
         var meta = a.Allocate1D<int>(MetaCapacity);
         _buffers.Add(meta);
         _meta = meta.View;
         var activationBytes = _buffers.Sum(b => b.LengthInBytes) - before;
 
         var type = _options.KvCacheDataType;
-        var bytesPerBlock = KvCacheInfo.BytesPerToken(_c, type) * _options.BlockSize;
+        var bytesPerBlock = KvBytesPerToken(type) * _options.BlockSize;
         var freeForKv = FreeMemory(a);
         var blocks = _options.KvBlocks ?? KvBlocksFor(bytesPerBlock, freeForKv);
         KvCache = new KvCacheInfo(_options.BlockSize, blocks, bytesPerBlock, type);
-        _kvHalfStride = (long)blocks * _options.BlockSize * _c.KvDim;
-        _kv = DeviceKvCache.Allocate(a, type, 2L * _c.BlockCount * _kvHalfStride);
+        _kv = DeviceKvCache.Allocate(a, type, PlaceKv(blocks));
 
         Memory = new IlgpuMemoryReport(a is CudaAccelerator ? a.MemorySize : HostMemory(a), freeAtStart, _w.Bytes, activationBytes, _kv.Bytes, FreeMemory(a));
         DeviceName = AcceleratorFactory.Describe(a);
@@ -154,27 +165,6 @@ public sealed partial class IlgpuModelRunner : IModelRunner
     private static long FreeMemory(Accelerator a) => a is CudaAccelerator c ? c.GetFreeMemory() : HostMemory(a);
 
     private static long HostMemory(Accelerator a) => Math.Min(a.MemorySize, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
-
-    private int QkvLd => _c.EmbeddingLength + 2 * _c.KvDim;
-
-    /// <summary>cos/sin of pos * freq for every position and rotated pair, computed as the CPU backend does (MathF, f32 angles).</summary>
-    private (float[] Cos, float[] Sin) RopeTables(float[]? factors)
-    {
-        var pairs = _c.RopeDimensionCount / 2;
-        var cos = new float[(long)_c.ContextLength * pairs];
-        var sin = new float[cos.Length];
-        for (var i = 0; i < pairs; i++)
-        {
-            var freq = 1f / MathF.Pow(_c.RopeBase, 2 * i / (float)_c.RopeDimensionCount);
-            if (factors is not null && i < factors.Length) freq /= factors[i];
-            for (var pos = 0; pos < _c.ContextLength; pos++)
-            {
-                var angle = pos * freq;
-                (sin[(long)pos * pairs + i], cos[(long)pos * pairs + i]) = MathF.SinCos(angle);
-            }
-        }
-        return (cos, sin);
-    }
 
     private ArrayView<float> Floats(long length)
     {

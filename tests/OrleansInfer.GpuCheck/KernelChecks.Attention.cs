@@ -11,10 +11,12 @@ public static partial class KernelChecks
 {
     /// <summary>
     /// RoPE on q (in place) and k, and the k/v write into random KV slots stored as <paramref name="type"/>; later pairs
-    /// than RopePairs pass through. The expected k/v rows go through the same encoding on the host (System.Half, ggml's
-    /// q8_0 reference quantizer), so any difference is the kernel's.
+    /// than RopePairs pass through. Adjacent pairs, or NEOX halves (x[i], x[i + RopePairs]) with <paramref name="neox"/>;
+    /// cos/sin multiplied by <paramref name="scale"/> (YaRN/LongRoPE magnitude). The expected k/v rows go through the
+    /// same encoding on the host (System.Half, ggml's q8_0 reference quantizer), so any difference is the kernel's.
     /// </summary>
-    public static double RopeKvWrite(KernelHarness h, KvCacheDataType type, int tokens, int heads, int kvHeads, int headDim, int ropePairs, int seed)
+    public static double RopeKvWrite(KernelHarness h, KvCacheDataType type, int tokens, int heads, int kvHeads, int headDim, int ropePairs, int seed,
+        bool neox = false, float scale = 1f)
     {
         var rng = new Random(seed);
         int dim = heads * headDim, kvDim = kvHeads * headDim, ld = dim + 2 * kvDim, context = 64, slotsInPool = tokens * 3;
@@ -25,12 +27,15 @@ public static partial class KernelChecks
         var sin = new float[cos.Length];
         for (var p = 0; p < context; p++)
             for (var i = 0; i < ropePairs; i++)
-                (sin[p * ropePairs + i], cos[p * ropePairs + i]) = MathF.SinCos(p * (1f / MathF.Pow(10000f, 2 * i / (2f * ropePairs))));
+            {
+                var (sv, cv) = MathF.SinCos(p * (1f / MathF.Pow(10000f, 2 * i / (2f * ropePairs))));
+                (sin[p * ropePairs + i], cos[p * ropePairs + i]) = (sv * scale, cv * scale);
+            }
         var half = (long)slotsInPool * kvDim;
         using var kv = DeviceKvCache.Allocate(h.Accelerator, type, 2 * half);
         kv.Upload(new float[2 * half]);
         var qkvView = h.Upload(qkv);
-        var args = new RopeArgs { Heads = heads, KvHeads = kvHeads, HeadDim = headDim, RopePairs = ropePairs, QkvLd = ld, Dim = dim, KvDim = kvDim, KOffset = 0, VOffset = half };
+        var args = new RopeArgs { Heads = heads, KvHeads = kvHeads, HeadDim = headDim, RopePairs = ropePairs, Neox = neox ? 1 : 0, QkvLd = ld, Dim = dim, KvDim = kvDim, KOffset = 0, VOffset = half };
         kv.RopeKvWrite(tokens * (heads + kvHeads) * (headDim / 2), qkvView, h.Upload(positions), h.Upload(slots), h.Upload(cos), h.Upload(sin), args);
 
         var actual = new List<float>();
@@ -44,15 +49,16 @@ public static partial class KernelChecks
                 var r = new double[headDim];
                 for (var i = 0; i < headDim / 2; i++)
                 {
-                    double a = qkv[at + 2 * i], b = qkv[at + 2 * i + 1];
+                    var (e0, e1) = neox && i < ropePairs ? (i, i + ropePairs) : (2 * i, 2 * i + 1);
+                    double a = qkv[at + e0], b = qkv[at + e1];
                     double c = 1, s = 0;
                     if (i < ropePairs)
                     {
                         c = cos[positions[t] * ropePairs + i];
                         s = sin[positions[t] * ropePairs + i];
                     }
-                    r[2 * i] = a * c - b * s;
-                    r[2 * i + 1] = a * s + b * c;
+                    r[e0] = a * c - b * s;
+                    r[e1] = a * s + b * c;
                 }
                 return r;
             }
@@ -76,9 +82,12 @@ public static partial class KernelChecks
     /// <summary>
     /// Paged attention for several sequences at once: sequence i holds contexts[i] positions, of which the last
     /// newTokens[i] are this step's tokens (a prompt chunk, or 1 for decode); blocks are scattered through the pool.
-    /// With splitLength &gt; 0 every context is split (flash-decoding) and reduced.
+    /// With splitLength &gt; 0 every context is split (flash-decoding) and reduced. A <paramref name="window"/> &gt; 0 limits
+    /// each token to its last window positions (sliding-window layers), <paramref name="softcap"/> &gt; 0 caps the scores
+    /// (cap · tanh(score / cap)), and the score scale is <paramref name="scale"/> (1/sqrt(head size) when null).
     /// </summary>
-    public static double PagedAttention(KernelHarness h, KvCacheDataType type, int[] contexts, int[] newTokens, int heads, int groupSize, int headDim, int blockSize, int splitLength, int seed)
+    public static double PagedAttention(KernelHarness h, KvCacheDataType type, int[] contexts, int[] newTokens, int heads, int groupSize, int headDim, int blockSize, int splitLength, int seed,
+        int window = 0, float softcap = 0f, float? scale = null)
     {
         var rng = new Random(seed);
         int kvHeads = heads / groupSize, dim = heads * headDim, kvDim = kvHeads * headDim, ld = dim + 2 * kvDim;
@@ -104,12 +113,14 @@ public static partial class KernelChecks
         var tokens = positions.Count;
         var qkv = RandomWeights.Gaussian(rng, tokens * ld);
         var maxContext = contexts.Max();
-        var splits = splitLength > 0 ? (maxContext + splitLength - 1) / splitLength : 1;
+        var span = window > 0 ? Math.Min(window, maxContext) : maxContext;
+        var splits = splitLength > 0 ? (span + splitLength - 1) / splitLength : 1;
+        var sc = scale ?? 1f / MathF.Sqrt(headDim);
         var args = new AttentionArgs
         {
             Tokens = tokens, Heads = heads, GroupSize = groupSize, HeadDim = headDim, QkvLd = ld, KvDim = kvDim, BlockSize = blockSize,
-            TableWidth = width, Splits = splits, SplitLength = splitLength > 0 ? splitLength : (maxContext + 31) / 32 * 32,
-            Scale = 1f / MathF.Sqrt(headDim), KOffset = 0, VOffset = half,
+            TableWidth = width, Splits = splits, SplitLength = splitLength > 0 ? splitLength : (span + 31) / 32 * 32,
+            Scale = sc, Softcap = softcap, SoftcapInverse = softcap > 0 ? 1f / softcap : 0f, Window = window, KOffset = 0, VOffset = half,
         };
         var output = h.Upload(new float[tokens * dim]);
         var pos = h.Upload(positions.ToArray());
@@ -128,21 +139,23 @@ public static partial class KernelChecks
         {
             var s = tokenSeq[t];
             var n = positions[t] + 1;
+            var lo = window > 0 ? Math.Max(0, n - window) : 0; // keys before the window are masked out
             long Slot(int p) => (long)tables[s * width + p / blockSize] * blockSize + p % blockSize;
             for (var hh = 0; hh < heads; hh++)
             {
                 var kvh = hh / groupSize * headDim;
                 var scores = new double[n];
-                for (var p = 0; p < n; p++)
+                for (var p = lo; p < n; p++)
                 {
                     double dot = 0;
                     for (var d = 0; d < headDim; d++) dot += (double)qkv[t * ld + hh * headDim + d] * kv[Slot(p) * kvDim + kvh + d];
-                    scores[p] = dot / Math.Sqrt(headDim);
+                    scores[p] = dot * sc;
+                    if (softcap > 0) scores[p] = softcap * Math.Tanh(scores[p] / softcap);
                 }
-                var max = scores.Max();
-                var e = scores.Select(v => Math.Exp(v - max)).ToArray();
+                var max = scores.Skip(lo).Max();
+                var e = scores.Select((v, p) => p < lo ? 0 : Math.Exp(v - max)).ToArray();
                 var sum = e.Sum();
-                for (var p = 0; p < n; p++)
+                for (var p = lo; p < n; p++)
                     for (var d = 0; d < headDim; d++) expected[t * dim + hh * headDim + d] += e[p] / sum * kv[half + Slot(p) * kvDim + kvh + d];
             }
         }

@@ -12,11 +12,11 @@ namespace OrleansInfer.GpuCheck;
 /// </summary>
 public static partial class KernelChecks
 {
-    /// <summary>Y = X Wᵀ (M ≤ 4 rows per launch), stored, added to Y, or SwiGLU-gated.</summary>
+    /// <summary>Y = X Wᵀ (M ≤ 4 rows per launch), stored, added to Y, or SwiGLU/GeGLU-gated.</summary>
     public static double Gemv(KernelHarness h, GgmlType type, int m, int n, int k, MatMulMode mode, int seed)
     {
         var rng = new Random(seed);
-        var rows = mode == MatMulMode.SwiGlu ? 2 * n : n;
+        var rows = mode >= MatMulMode.SwiGlu ? 2 * n : n;
         var (w, wv) = RandomWeights.Create(h, type, rows, k, rng);
         using var _ = w;
         var x = RandomWeights.Gaussian(rng, m * k);
@@ -63,12 +63,13 @@ public static partial class KernelChecks
                 for (var c = 0; c < k; c++)
                 {
                     s += (double)x[i * k + c] * w[j * k + c];
-                    if (mode == MatMulMode.SwiGlu) u += (double)x[i * k + c] * w[(n + j) * k + c];
+                    if (mode >= MatMulMode.SwiGlu) u += (double)x[i * k + c] * w[(n + j) * k + c];
                 }
                 r[i * n + j] = mode switch
                 {
                     MatMulMode.Add => y0[i * n + j] + s,
                     MatMulMode.SwiGlu => s / (1 + Math.Exp(-s)) * u,
+                    MatMulMode.GeGlu => GeluGgml(s) * u,
                     _ => s,
                 };
             }
@@ -98,25 +99,25 @@ public static partial class KernelChecks
         return RandomWeights.RelativeError(h.Read(y), expected);
     }
 
-    /// <summary>SwiGLU of a prefill-shaped W1 | W3 product.</summary>
-    public static double SwiGlu(KernelHarness h, int tokens, int hidden, int seed)
+    /// <summary>SwiGLU (or GeGLU) of a prefill-shaped W1 | W3 product.</summary>
+    public static double SwiGlu(KernelHarness h, int tokens, int hidden, int seed, MatMulMode mode = MatMulMode.SwiGlu)
     {
         var rng = new Random(seed);
         var h13 = RandomWeights.Gaussian(rng, 2 * tokens * hidden, 3f);
         var y = h.Upload(new float[tokens * hidden]);
-        h.Kernels.SwiGlu(tokens * hidden, h.Upload(h13), y, hidden);
+        h.Kernels.SwiGlu(tokens * hidden, h.Upload(h13), y, hidden, mode);
         var expected = new double[tokens * hidden];
         for (var t = 0; t < tokens; t++)
             for (var j = 0; j < hidden; j++)
             {
                 double g = h13[2 * t * hidden + j], u = h13[2 * t * hidden + hidden + j];
-                expected[t * hidden + j] = g / (1 + Math.Exp(-g)) * u;
+                expected[t * hidden + j] = (mode == MatMulMode.GeGlu ? GeluGgml(g) : g / (1 + Math.Exp(-g))) * u;
             }
         return RandomWeights.RelativeError(h.Read(y), expected);
     }
 
-    /// <summary>Embedding gather from any weight format.</summary>
-    public static double Embedding(KernelHarness h, GgmlType type, int vocab, int dim, int tokens, int seed)
+    /// <summary>Embedding gather from any weight format, times <paramref name="scale"/> (gemma's sqrt(dim)).</summary>
+    public static double Embedding(KernelHarness h, GgmlType type, int vocab, int dim, int tokens, int seed, float scale = 1f)
     {
         var rng = new Random(seed);
         var (w, wv) = RandomWeights.Create(h, type, vocab, dim, rng);
@@ -124,8 +125,8 @@ public static partial class KernelChecks
         var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(vocab)).ToArray();
         var x = h.Upload(new float[tokens * dim]);
         var idv = h.Upload(ids);
-        h.Kernels.Embed(tokens * dim, w, idv, x, dim);
-        var expected = ids.SelectMany(id => wv.Skip(id * dim).Take(dim).Select(v => (double)v)).ToArray();
+        h.Kernels.Embed(tokens * dim, w, idv, x, dim, scale);
+        var expected = ids.SelectMany(id => wv.Skip(id * dim).Take(dim).Select(v => (double)v * scale)).ToArray();
         return RandomWeights.RelativeError(h.Read(x), expected);
     }
 }

@@ -31,6 +31,7 @@ public static class KernelStep
             yield return ($"gemv {t} M=2", $"M=2 N=19 K={kq}", h => KernelChecks.Gemv(h, type, 2, 19, kq, MatMulMode.Store, 18));
             yield return ($"gemv {t} +residual", $"M=4 N=33 K={kq}", h => KernelChecks.Gemv(h, type, 4, 33, kq, MatMulMode.Add, 2));
             yield return ($"gemv {t} swiglu", $"M=3 N=40 K={kq}", h => KernelChecks.Gemv(h, type, 3, 40, kq, MatMulMode.SwiGlu, 3));
+            yield return ($"gemv {t} geglu", $"M=2 N=24 K={kq}", h => KernelChecks.Gemv(h, type, 2, 24, kq, MatMulMode.GeGlu, 19));
             yield return ($"tiled {t}", $"M=70 N=65 K={kt}", h => KernelChecks.Tiled(h, type, 70, 65, kt, MatMulMode.Store, 4));
             yield return ($"tiled {t} +residual", $"M=5 N=130 K={kt}", h => KernelChecks.Tiled(h, type, 5, 130, kt, MatMulMode.Add, 5));
             yield return ($"embedding {t}", $"vocab 50, dim {dim}, 9 tokens", h => KernelChecks.Embedding(h, type, 50, dim, 9, 6));
@@ -38,6 +39,12 @@ public static class KernelStep
         yield return ("rmsnorm", "3 rows of 100", h => KernelChecks.RmsNorm(h, 3, 100, false, 7));
         yield return ("rmsnorm gather", "4 rows of 4096", h => KernelChecks.RmsNorm(h, 4, 4096, true, 8));
         yield return ("swiglu", "7 tokens, hidden 172", h => KernelChecks.SwiGlu(h, 7, 172, 10));
+        yield return ("geglu", "7 tokens, hidden 172", h => KernelChecks.SwiGlu(h, 7, 172, 20, MatMulMode.GeGlu));
+        yield return ("embedding scaled", "vocab 50, dim 48, 9 tokens, x sqrt(48)", h => KernelChecks.Embedding(h, GgmlType.F16, 50, 48, 9, 21, MathF.Sqrt(48)));
+        yield return ("head norm", "5 tokens, 4 heads, 2 kv, hd 40", h => KernelChecks.HeadNorm(h, 5, 4, 2, 40, 22));
+        yield return ("bias add", "6 tokens, 70 of 77 columns", h => KernelChecks.BiasAdd(h, 6, 70, 77, 23));
+        yield return ("softcap", "300 values, cap 30", h => KernelChecks.Softcap(h, 300, 30f, 24));
+        yield return ("rmsnorm accumulate", "3 rows of 100", h => KernelChecks.RmsNormAccumulate(h, 3, 100, 25));
         foreach (var kv in new[] { KvCacheDataType.F32, KvCacheDataType.F16, KvCacheDataType.Q8_0 })
         {
             // KV kernels per pool encoding; q8_0 needs heads of whole 32-value blocks.
@@ -51,6 +58,11 @@ public static class KernelStep
                 yield return ($"attention decode split gqa {g}{suffix}", "contexts 70/100, 32 per split", h => KernelChecks.PagedAttention(h, kv, [70, 100], [1, 1], 4, g, 32, 16, 32, 14 + g));
             }
             yield return ($"block copy{suffix}", "2 copies, 3 layers", h => KernelChecks.BlockCopy(h, kv, 3, 6, 64, [(1, 4), (2, 5)], 17));
+            // The other families: NEOX pairs (straddling q8_0 blocks: pairs (p, p + 20)) with a RoPE scale; a sliding
+            // window shorter than the contexts with soft-capped scores and another score scale, unsplit and split.
+            yield return ($"rope neox + kv write{suffix}", $"5 tokens, 4 heads, 2 kv, hd {ropeShape.HeadDim}, {ropeShape.Pairs} pairs, scale 1.2", h => KernelChecks.RopeKvWrite(h, kv, 5, 4, 2, ropeShape.HeadDim, ropeShape.Pairs, 26, neox: true, scale: 1.2f));
+            yield return ($"attention prefill window 6 softcap{suffix}", $"3 seqs, chunks of 5/1/9, bs 4, hd {hd}", h => KernelChecks.PagedAttention(h, kv, [5, 11, 37], [5, 1, 9], 4, 2, hd, 4, 0, 27, window: 6, softcap: 5f, scale: 0.3f));
+            yield return ($"attention decode split window 45{suffix}", "contexts 70/100, 32 per split", h => KernelChecks.PagedAttention(h, kv, [70, 100], [1, 1], 4, 2, 32, 16, 32, 28, window: 45));
         }
     }
 

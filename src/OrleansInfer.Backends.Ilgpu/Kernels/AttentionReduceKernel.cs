@@ -6,7 +6,7 @@ namespace OrleansInfer.Backends.Ilgpu.Kernels;
 /// <summary>
 /// Combines the per-split partials of <see cref="PagedAttentionKernel"/>: with M = max m_s,
 /// out = Σ acc_s e^(m_s - M) / Σ l_s e^(m_s - M). One warp per (token, head); splits past the token's
-/// context hold nothing and are skipped.
+/// context (or window) hold nothing and are skipped.
 /// </summary>
 public static class AttentionReduceKernel
 {
@@ -23,7 +23,8 @@ public static class AttentionReduceKernel
     {
         var lane = Warp.LaneIdx;
         var t = (int)(item / a.Heads);
-        var splits = (positions[t] + a.SplitLength) / a.SplitLength; // ceil((pos + 1) / SplitLength)
+        var visible = positions[t] + 1 - PagedAttentionKernel.FirstVisible(positions[t] + 1, a);
+        var splits = (visible + a.SplitLength - 1) / a.SplitLength;
         var first = item * a.Splits;
 
         var max = float.NegativeInfinity;

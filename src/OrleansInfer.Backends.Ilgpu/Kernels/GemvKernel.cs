@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace OrleansInfer.Backends.Ilgpu.Kernels;
 
@@ -11,6 +10,9 @@ public enum MatMulMode
 
     /// <summary>W holds W1's rows then W3's (2N rows); Y[m, n] = silu(x·W1[n]) * (x·W3[n]).</summary>
     SwiGlu = 2,
+
+    /// <summary>As <see cref="SwiGlu"/> with GELU (tanh approximation, ggml's) instead of SiLU: gemma's GeGLU.</summary>
+    GeGlu = 3,
 }
 
 /// <summary>
@@ -35,7 +37,7 @@ public static class GemvKernel
         where TW : struct, IWeightRows
     {
         var lane = Warp.LaneIdx;
-        var glu = a.Mode == MatMulMode.SwiGlu;
+        var glu = a.Mode >= MatMulMode.SwiGlu;
         long x1 = a.Ldx, x2 = 2L * a.Ldx, x3 = 3L * a.Ldx;
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
 
@@ -97,7 +99,7 @@ public static class GemvKernel
     private static void PackedRow<TW>(TW w, ArrayView<float> x, ArrayView<float> y, MatMulArgs a, int n)
         where TW : struct, IPackedWeightRows
     {
-        var glu = a.Mode == MatMulMode.SwiGlu;
+        var glu = a.Mode >= MatMulMode.SwiGlu;
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
         var chunk = Warp.WarpSize * 32;
         var k = Warp.LaneIdx * 32;
@@ -175,7 +177,7 @@ public static class GemvKernel
     {
         var at = (long)m * a.Ldy + n;
         if (a.Mode == MatMulMode.Add) y[at] += s;
-        else if (a.Mode == MatMulMode.SwiGlu) y[at] = s / (1f + XMath.Exp(-s)) * u;
+        else if (a.Mode != MatMulMode.Store) y[at] = Activations.Gate(a.Mode, s, u);
         else y[at] = s;
     }
 }

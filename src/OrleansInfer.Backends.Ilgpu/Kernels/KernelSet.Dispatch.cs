@@ -38,16 +38,16 @@ internal sealed partial class KernelSet
         }
     }
 
-    public void Embed(Index1D count, DeviceMatrix w, ArrayView<int> tokens, ArrayView<float> x, int dim)
+    public void Embed(Index1D count, DeviceMatrix w, ArrayView<int> tokens, ArrayView<float> x, int dim, float scale)
     {
         switch (w.Format)
         {
-            case WeightFormat.F32: EmbedF32(count, w.F32, tokens, x, dim); break;
-            case WeightFormat.F16: EmbedF16(count, w.F16, tokens, x, dim); break;
-            case WeightFormat.Q8_0: EmbedQ8(count, w.Q8, tokens, x, dim); break;
-            case WeightFormat.Q4_0: EmbedQ40(count, w.Q40, tokens, x, dim); break;
-            case WeightFormat.Q4_K: EmbedQ4K(count, w.Q4K, tokens, x, dim); break;
-            case WeightFormat.Q6_K: EmbedQ6K(count, w.Q6K, tokens, x, dim); break;
+            case WeightFormat.F32: EmbedF32(count, w.F32, tokens, x, dim, scale); break;
+            case WeightFormat.F16: EmbedF16(count, w.F16, tokens, x, dim, scale); break;
+            case WeightFormat.Q8_0: EmbedQ8(count, w.Q8, tokens, x, dim, scale); break;
+            case WeightFormat.Q4_0: EmbedQ40(count, w.Q40, tokens, x, dim, scale); break;
+            case WeightFormat.Q4_K: EmbedQ4K(count, w.Q4K, tokens, x, dim, scale); break;
+            case WeightFormat.Q6_K: EmbedQ6K(count, w.Q6K, tokens, x, dim, scale); break;
             default: throw Unlaunchable(w);
         }
     }

@@ -25,15 +25,18 @@ internal sealed partial class KernelSet
         TiledQ40 = a.LoadStreamKernel<Q40Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
         TiledQ4K = a.LoadStreamKernel<Q4KRows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
         TiledQ6K = a.LoadStreamKernel<Q6KRows, ArrayView<float>, ArrayView<float>, MatMulArgs>(TiledMatMulKernel.Kernel);
-        EmbedF32 = a.LoadAutoGroupedStreamKernel<Index1D, F32Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
-        EmbedF16 = a.LoadAutoGroupedStreamKernel<Index1D, F16Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
-        EmbedQ8 = a.LoadAutoGroupedStreamKernel<Index1D, Q8Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
-        EmbedQ40 = a.LoadAutoGroupedStreamKernel<Index1D, Q40Rows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
-        EmbedQ4K = a.LoadAutoGroupedStreamKernel<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
-        EmbedQ6K = a.LoadAutoGroupedStreamKernel<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int>(EmbeddingKernel.Kernel);
+        EmbedF32 = a.LoadAutoGroupedStreamKernel<Index1D, F32Rows, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Kernel);
+        EmbedF16 = a.LoadAutoGroupedStreamKernel<Index1D, F16Rows, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Kernel);
+        EmbedQ8 = a.LoadAutoGroupedStreamKernel<Index1D, Q8Rows, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Kernel);
+        EmbedQ40 = a.LoadAutoGroupedStreamKernel<Index1D, Q40Rows, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Kernel);
+        EmbedQ4K = a.LoadAutoGroupedStreamKernel<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Kernel);
+        EmbedQ6K = a.LoadAutoGroupedStreamKernel<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Kernel);
         RmsNorm = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs>(RmsNormKernel.Kernel);
         AttentionReduce = a.LoadStreamKernel<ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionReduceKernel.Kernel);
-        SwiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Kernel);
+        SwiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, MatMulMode>(SwiGluKernel.Kernel);
+        HeadNorm = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadNormArgs>(HeadNormKernel.Kernel);
+        BiasAdd = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(BiasAddKernel.Kernel);
+        Softcap = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, float>(SoftcapKernel.Kernel);
     }
 
     public Action<KernelConfig, F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> GemvF32 { get; }
@@ -48,15 +51,18 @@ internal sealed partial class KernelSet
     public Action<KernelConfig, Q40Rows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ40 { get; }
     public Action<KernelConfig, Q4KRows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ4K { get; }
     public Action<KernelConfig, Q6KRows, ArrayView<float>, ArrayView<float>, MatMulArgs> TiledQ6K { get; }
-    public Action<Index1D, F32Rows, ArrayView<int>, ArrayView<float>, int> EmbedF32 { get; }
-    public Action<Index1D, F16Rows, ArrayView<int>, ArrayView<float>, int> EmbedF16 { get; }
-    public Action<Index1D, Q8Rows, ArrayView<int>, ArrayView<float>, int> EmbedQ8 { get; }
-    public Action<Index1D, Q40Rows, ArrayView<int>, ArrayView<float>, int> EmbedQ40 { get; }
-    public Action<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int> EmbedQ4K { get; }
-    public Action<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int> EmbedQ6K { get; }
+    public Action<Index1D, F32Rows, ArrayView<int>, ArrayView<float>, int, float> EmbedF32 { get; }
+    public Action<Index1D, F16Rows, ArrayView<int>, ArrayView<float>, int, float> EmbedF16 { get; }
+    public Action<Index1D, Q8Rows, ArrayView<int>, ArrayView<float>, int, float> EmbedQ8 { get; }
+    public Action<Index1D, Q40Rows, ArrayView<int>, ArrayView<float>, int, float> EmbedQ40 { get; }
+    public Action<Index1D, Q4KRows, ArrayView<int>, ArrayView<float>, int, float> EmbedQ4K { get; }
+    public Action<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int, float> EmbedQ6K { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs> RmsNorm { get; }
     public Action<KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs> AttentionReduce { get; }
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, int> SwiGlu { get; }
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, MatMulMode> SwiGlu { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadNormArgs> HeadNorm { get; }
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> BiasAdd { get; }
+    public Action<Index1D, ArrayView<float>, float, float> Softcap { get; }
 
     /// <summary>Every kernel entry point with whether it is explicitly grouped (for ahead-of-time PTX checks).</summary>
     public static IEnumerable<(MethodInfo Method, bool ExplicitlyGrouped)> EntryPoints()
@@ -77,6 +83,9 @@ internal sealed partial class KernelSet
         yield return (Plain(typeof(RmsNormKernel)), true);
         yield return (Plain(typeof(AttentionReduceKernel)), true);
         yield return (Plain(typeof(SwiGluKernel)), false);
+        yield return (Plain(typeof(HeadNormKernel)), true);
+        yield return (Plain(typeof(BiasAddKernel)), false);
+        yield return (Plain(typeof(SoftcapKernel)), false);
         foreach (var e in DeviceKvCache.EntryPoints()) yield return e;
     }
 

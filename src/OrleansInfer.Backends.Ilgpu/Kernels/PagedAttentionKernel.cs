@@ -24,6 +24,13 @@ public struct AttentionArgs
     /// <summary>Positions per split, a multiple of the warp size.</summary>
     public int SplitLength;
     public float Scale;
+
+    /// <summary>Scores become Softcap * tanh(score * SoftcapInverse) when Softcap &gt; 0 (gemma2); 0: no capping.</summary>
+    public float Softcap;
+    public float SoftcapInverse;
+
+    /// <summary>Sliding window: a token at position P sees keys P - Window + 1 ..= P (its own included); 0: the whole context.</summary>
+    public int Window;
     public long KOffset;
     public long VOffset;
 }
@@ -31,7 +38,8 @@ public struct AttentionArgs
 /// <summary>
 /// Causal attention over the paged KV cache for every token of the step at once: prompt chunks of several
 /// variable-length sequences and decode tokens alike (each token attends to positions 0..its own, through its
-/// sequence's block table). One warp per (token, query head, split): lanes score 32 keys at a time, an online
+/// sequence's block table; on sliding-window layers only to the last <see cref="AttentionArgs.Window"/> of them, and
+/// the splits start at the window, so blocks before it are never read). One warp per (token, query head, split): lanes score 32 keys at a time, an online
 /// softmax keeps a running max m and sum l, and each lane accumulates its own dims of the output. With several
 /// splits (flash-decoding, for long contexts and few tokens) each warp writes its partial (acc, m, l) and
 /// <see cref="AttentionReduceKernel"/> combines them. Keys and values are read through <see cref="IKvStore"/>
@@ -59,6 +67,9 @@ public static class PagedAttentionKernel
         }
     }
 
+    /// <summary>The first position a token with <paramref name="context"/> positions attends to (0 without a window).</summary>
+    public static int FirstVisible(int context, AttentionArgs a) => a.Window > 0 ? IntrinsicMath.Max(0, context - a.Window) : 0;
+
     private static void Item<TKv>(ArrayView<float> qkv, TKv kv, ArrayView<int> positions, ArrayView<int> tokenSequence,
         ArrayView<int> tables, ArrayView<float> output, ArrayView<float> partialAcc, ArrayView<float> partialStats, AttentionArgs a,
         long item, int own, ArrayView<float> accShared, ArrayView<float> qShared)
@@ -71,7 +82,7 @@ public static class PagedAttentionKernel
         var t = (int)(th / a.Heads);
         var hd = a.HeadDim;
         var context = positions[t] + 1;
-        var start = split * a.SplitLength;
+        var start = FirstVisible(context, a) + split * a.SplitLength;
         var end = IntrinsicMath.Min(context, start + a.SplitLength);
         var kvHead = (h / a.GroupSize) * hd;
         var tableRow = (long)tokenSequence[t] * a.TableWidth;
@@ -97,6 +108,7 @@ public static class PagedAttentionKernel
                 var dot = 0f;
                 for (var d = 0; d < hd; d++) dot += qShared[own + d] * kv.Load(key + d);
                 score = dot * a.Scale;
+                if (a.Softcap > 0f) score = a.Softcap * XMath.Tanh(score * a.SoftcapInverse);
             }
             var newMax = IntrinsicMath.Max(m, WarpMath.Max(score));
             var correction = XMath.Exp(m - newMax);

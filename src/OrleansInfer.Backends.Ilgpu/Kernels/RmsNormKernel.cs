@@ -11,9 +11,12 @@ public struct RmsNormArgs
 
     /// <summary>When 1, output row r reads input row rowMap[r] (the final norm of the rows that need logits). An int: kernel arguments must be blittable.</summary>
     public int Gather;
+
+    /// <summary>When 1, the normed row is added to Y instead of stored (gemma's post-attention and post-FFN norms feeding the residual).</summary>
+    public int Accumulate;
 }
 
-/// <summary>Y[r] = W * (X[r] / sqrt(mean(X[r]^2) + eps)), one group per row, as llama2.c's rmsnorm.</summary>
+/// <summary>Y[r] (+)= W * (X[r] / sqrt(mean(X[r]^2) + eps)), one group per row, as llama2.c's rmsnorm.</summary>
 public static class RmsNormKernel
 {
     public const int Threads = 128;
@@ -36,6 +39,11 @@ public static class RmsNormKernel
         }
         ss = WarpMath.GroupSum(ss, scratch);
         var scale = 1f / XMath.Sqrt(ss / a.Size + a.Eps);
+        if (a.Accumulate != 0)
+        {
+            for (var i = Group.IdxX; i < a.Size; i += Group.DimX) y[dst + i] += x[src + i] * scale * weight[i];
+            return;
+        }
         for (var i = Group.IdxX; i < a.Size; i += Group.DimX) y[dst + i] = x[src + i] * scale * weight[i];
     }
 }
