@@ -60,6 +60,9 @@ run() {
   echo "== greedy reference (stories260K) =="
   timeout 120 "$check" reference "${common[@]}" "${quick[@]}" --model "$data/stories260K.gguf" --reference "$data/stories260K-greedy.json" || status=1
 
+  echo "== model families (tiny random models vs the naive reference) =="
+  timeout 120 "$check" families "${common[@]}" || status=1
+
   echo "== synthetic $preset f16 =="
   local t0=$SECONDS
   if timeout 240 "$cli" model synth --preset "$preset" --type f16 --out "$model" --tokenizer "$tokenizer"; then

@@ -1,9 +1,10 @@
 using OrleansInfer.Backends.Ilgpu;
+using OrleansInfer.GpuCheck.Families;
 
 namespace OrleansInfer.GpuCheck;
 
 /// <summary>
-/// `gpu-check device|kernels|reference|bench|table [--device auto|cuda|cpu] [--results DIR] ...`: the steps of
+/// `gpu-check device|kernels|reference|families|bench|table [--device auto|cuda|cpu] [--results DIR] ...`: the steps of
 /// .ci/gpu-check.sh. Each step appends rows (section, name, value, verdict) to DIR/results.tsv; `table` prints them.
 /// Exit code 1 when a check fails.
 /// </summary>
@@ -14,7 +15,7 @@ public static class GpuCheckApp
         await Task.Yield();
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: gpu-check device|kernels|reference|bench|table [--device auto|cuda|cpu] [--results DIR] [--model PATH] [--reference JSON] [--quick]");
+            Console.Error.WriteLine("usage: gpu-check device|kernels|reference|families|bench|table [--device auto|cuda|cpu] [--results DIR] [--model PATH] [--reference JSON] [--quick]");
             return 2;
         }
         var options = Options.Parse(args[1..]);
@@ -26,6 +27,7 @@ public static class GpuCheckApp
                 "device" => Device(options, results),
                 "kernels" => KernelStep.Run(options, results),
                 "reference" => ReferenceStep.Run(options, results),
+                "families" => FamilyStep.Run(options, results),
                 "bench" => BenchStep.Run(options, results),
                 "table" => results.PrintTable(),
                 _ => Usage(args[0]),

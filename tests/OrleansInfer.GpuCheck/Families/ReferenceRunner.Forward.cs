@@ -1,9 +1,9 @@
 using OrleansInfer.GpuCheck;
 using OrleansInfer.Model;
 
-namespace OrleansInfer.Backends.Ilgpu.Tests.Families;
+namespace OrleansInfer.GpuCheck.Families;
 
-internal sealed partial class ReferenceRunner
+public sealed partial class ReferenceRunner
 {
     /// <summary>The contract's forward pass for one token at <paramref name="pos"/>: writes its K/V, returns its logits.</summary>
     private float[] Token(int token, int pos, List<int> table)

@@ -2,7 +2,7 @@ using OrleansInfer.Engine.Runner;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tensors;
 
-namespace OrleansInfer.Backends.Ilgpu.Tests.Families;
+namespace OrleansInfer.GpuCheck.Families;
 
 /// <summary>
 /// A naive, scalar implementation of the model-family forward pass of the contract (one token at a time,
@@ -10,7 +10,7 @@ namespace OrleansInfer.Backends.Ilgpu.Tests.Families;
 /// kernels, so the ILGPU runner can be checked on every family feature while the CPU backend does not have them yet.
 /// KV rows are rounded through the pool's encoding (f16, q8_0) as the backends store them.
 /// </summary>
-internal sealed partial class ReferenceRunner : IModelRunner
+public sealed partial class ReferenceRunner : IModelRunner
 {
     private readonly BlockTables _tables = new();
     private readonly Layer[] _layers;

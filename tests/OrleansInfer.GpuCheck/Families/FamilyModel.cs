@@ -2,12 +2,11 @@ using System.Runtime.InteropServices;
 using OrleansInfer.Model;
 using OrleansInfer.Model.Tensors;
 using OrleansInfer.Model.Tokenization;
-using OrleansInfer.Testing;
 
-namespace OrleansInfer.Backends.Ilgpu.Tests.Families;
+namespace OrleansInfer.GpuCheck.Families;
 
 /// <summary>Which optional tensors a <see cref="FamilyModel"/> gets.</summary>
-internal sealed record FamilyTensors
+public sealed record FamilyTensors
 {
     /// <summary>qwen2's Q/K/V biases.</summary>
     public bool Biases { get; init; }
@@ -29,7 +28,7 @@ internal sealed record FamilyTensors
 /// A random model of any family held in native memory (<see cref="ModelFile.FromWeights"/>): matrices with small
 /// Gaussian weights, norm weights around 1 (not all 1, so every norm matters), per-layer shapes from the config.
 /// </summary>
-internal sealed unsafe class FamilyModel : IDisposable
+public sealed unsafe class FamilyModel : IDisposable
 {
     private readonly List<nint> _memory = [];
     private readonly Random _rng;
@@ -72,10 +71,19 @@ internal sealed unsafe class FamilyModel : IDisposable
             RopeFrequencyFactors = t.RopeFactors ? Vector("rope_freqs.weight", c.RopeDimensionCount / 2, 1f, 1f, positive: true) : null,
             Layers = layers,
         };
-        Model = ModelFile.FromWeights("family-" + c.Architecture.Name(), c, weights, Vocabulary.FromLlama2cTokenizer(SharedData.Tok512, c.VocabSize));
+        Model = ModelFile.FromWeights("family-" + c.Architecture.Name(), c, weights, Tokens(c.VocabSize));
     }
 
     public ModelFile Model { get; }
+
+    /// <summary>A made-up vocabulary of the model's size (the GPU machine has no tokenizer files; nothing is tokenized).</summary>
+    private static Vocabulary Tokens(int count) => new()
+    {
+        Kind = TokenizerKind.SentencePiece,
+        Tokens = Enumerable.Range(0, count).Select(i => $"t{i}").ToArray(),
+        Scores = new float[count],
+        Types = Enumerable.Repeat(TokenType.Normal, count).ToArray(),
+    };
 
     private TensorView Matrix(string name, int cols, int rows, GgmlType type, float std = 0.15f)
     {
