@@ -95,7 +95,7 @@ public sealed class NaiveLlama(ModelFile model)
         if (g <= -10) return 0;
         if (g >= 10) return g;
         var x = (float)(Half)(float)g;
-        var gelu = 0.5f * x * (1.0f + MathF.Tanh(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x)));
+        var gelu = 0.5f * x * (1.0f + MathF.Tanh(0.79788456080286535587989211986876f * x * MathF.FusedMultiplyAdd(0.044715f * x, x, 1.0f)));
         return (float)(Half)gelu;
     }
 

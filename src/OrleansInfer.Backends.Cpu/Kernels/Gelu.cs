@@ -16,8 +16,12 @@ internal static unsafe class Gelu
     /// <summary>f16(gelu(x)) widened to f32, indexed by the f16 bits of x (ggml_table_gelu_f16), built once.</summary>
     private static readonly float[] Table = Build();
 
-    /// <summary>ggml_gelu_f32 with ggml's operation order: 0.5·x·(1 + tanh(√(2/π)·x·(1 + a·x·x))), in f32.</summary>
-    public static float Exact(float x) => 0.5f * x * (1.0f + MathF.Tanh(Sqrt2OverPi * x * (1.0f + CoefA * x * x)));
+    /// <summary>
+    /// ggml_gelu_f32, 0.5·x·(1 + tanh(√(2/π)·x·(1 + a·x·x))), evaluated as LLamaSharp's libggml-cpu.so fills its table:
+    /// GCC contracted 1 + (a·x)·x into one fused multiply-add (vfmadd213ss in ggml_cpu_init), so we fuse it too, then
+    /// (√(2/π)·x)·that, glibc's tanhf (MathF.Tanh calls the C library's), and (0.5·x)·(tanh + 1), all in f32.
+    /// </summary>
+    public static float Exact(float x) => 0.5f * x * (MathF.Tanh(Sqrt2OverPi * x * MathF.FusedMultiplyAdd(CoefA * x, x, 1.0f)) + 1.0f);
 
     /// <summary>gelu(x) as ggml's CPU backend returns it (the f16 table between -10 and 10).</summary>
     public static float Of(float x)
