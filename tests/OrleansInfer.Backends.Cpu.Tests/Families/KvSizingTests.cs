@@ -29,3 +29,32 @@ public sealed class KvSizingTests
         Assert.True(runner.KvCache.BlockCount == 10, $"a budget of 10 blocks' bytes gave {runner.KvCache.BlockCount} blocks (10 expected)");
     }
 }
+
+/// <summary>The families' paths (windows, soft-caps, GeGLU, post norms, per-layer widths) allocate nothing per step either.</summary>
+public sealed class FamilyAllocationTests
+{
+    [Theory]
+    [InlineData("gemma2")]
+    [InlineData("gemma3")]
+    [InlineData("deci")]
+    [InlineData("qwen2")]
+    public void DecodeStepsAllocateNothing(string family)
+    {
+        using var built = FamilyModels.Build(family);
+        using var runner = new CpuModelRunner(built.Model, new CpuRunnerOptions { Threads = 2, BlockSize = 4, KvBlocks = 64 });
+        var batch = new ForwardBatch();
+        var logits = new float[3 * runner.Config.VocabSize];
+        int[] one = [1];
+        for (var s = 0; s < 3; s++) batch.UpdateBlocks(s, 0, [.. Enumerable.Range(s * 16, 16)]);
+        void Step(int pos)
+        {
+            for (var s = 0; s < 3; s++) batch.AddSequence(s, pos, one, true);
+            runner.Execute(batch, logits);
+            batch.Clear();
+        }
+        for (var pos = 0; pos < 20; pos++) Step(pos); // warm-up: tiered JIT, list capacities
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var pos = 20; pos < 60; pos++) Step(pos);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before == 0, $"{family}: 40 decode steps allocated {GC.GetAllocatedBytesForCurrentThread() - before} bytes (none expected)");
+    }
+}
