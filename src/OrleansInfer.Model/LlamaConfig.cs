@@ -108,20 +108,40 @@ public sealed record LlamaConfig
 
     public bool IsSlidingWindowLayer(int layer) => SlidingWindow is not null && SlidingWindowLayers is { } l && l[layer];
 
-    /// <summary>Parameters of the weight matrices and norms (the embedding counted once when tied).</summary>
+    /// <summary>Parameters of the weight matrices, biases and norms (the embedding counted once when tied).</summary>
     public long ParameterCount
     {
         get
         {
-            long d = EmbeddingLength, h = FeedForwardLength, kv = KvDim;
-            var perLayer = 2 * d * d + 2 * d * kv + 3 * d * h + 2 * d;
-            return BlockCount * perLayer + (long)VocabSize * d * (TiedOutput ? 1 : 2) + d;
+            long d = EmbeddingLength, hd = HeadDim, total = 0;
+            for (var l = 0; l < BlockCount; l++)
+            {
+                long q = HeadCountOf(l) * hd, kv = KvDimOf(l), h = FeedForwardLengthOf(l);
+                total += 2 * d * q + 2 * d * kv + 3 * d * h + 2 * d;
+                if (Architecture.HasQkvBiases()) total += q + 2 * kv;
+                if (Architecture.HasQkNorms()) total += 2 * hd;
+                if (Architecture.HasPostNorms()) total += 2 * d;
+            }
+            return total + (long)VocabSize * d * (TiedOutput ? 1 : 2) + d;
         }
     }
 
-    /// <summary>One line for humans: "dim 768, 12 layers, 12 heads (12 KV), hidden 2048, vocab 32000, context 1024".</summary>
-    public string Describe() =>
-        $"dim {EmbeddingLength}, {BlockCount} layers, {HeadCount} heads ({KvHeadCount} KV), hidden {FeedForwardLength}, vocab {VocabSize}, context {ContextLength}";
+    /// <summary>
+    /// One line for humans: "dim 768, 12 layers, 12 heads (12 KV), hidden 2048, vocab 32000, context 1024"; other
+    /// families are named first and add what sets them apart (head size, per-layer ranges, sliding window).
+    /// </summary>
+    public string Describe()
+    {
+        static string Range(int[]? perLayer, int max) => perLayer is null || perLayer.Min() == max ? $"{max}" : $"{perLayer.Min()}-{max}";
+        var kv = Range(LayerKvHeadCounts, KvHeadCount);
+        var hidden = Range(LayerFeedForwardLengths, FeedForwardLength);
+        var heads = Range(LayerHeadCounts, HeadCount);
+        var text = $"dim {EmbeddingLength}, {BlockCount} layers, {heads} heads ({kv} KV), hidden {hidden}, vocab {VocabSize}, context {ContextLength}";
+        if (Architecture == ModelArchitecture.Llama && HeadDim * HeadCount == EmbeddingLength && SlidingWindow is null) return text;
+        var extra = HeadDim * HeadCount == EmbeddingLength ? "" : $", head size {HeadDim}";
+        if (SlidingWindow is { } w) extra += $", window {w} on {Enumerable.Range(0, BlockCount).Count(IsSlidingWindowLayer)} layers";
+        return $"{Architecture.Name()}: {text}{extra}";
+    }
 
     /// <summary>Throws a <see cref="ModelFormatException"/> naming the first inconsistent value.</summary>
     public LlamaConfig Validate(string? path = null, long offset = -1)
@@ -137,7 +157,16 @@ public sealed record LlamaConfig
         Require(FeedForwardLength > 0, $"feed-forward length {FeedForwardLength}");
         Require(HeadCount > 0 && (_headDim is not null || EmbeddingLength % HeadCount == 0), $"head count {HeadCount} does not divide embedding length {EmbeddingLength}");
         Require(HeadDim > 0, $"head size {HeadDim}");
-        Require(KvHeadCount > 0 && HeadCount % KvHeadCount == 0, $"KV head count {KvHeadCount} does not divide head count {HeadCount}");
+        Require(KvHeadCount > 0 && ((LayerHeadCounts ?? LayerKvHeadCounts) is not null || HeadCount % KvHeadCount == 0), $"KV head count {KvHeadCount} does not divide head count {HeadCount}");
+        foreach (var (perLayer, what) in new[] { (LayerHeadCounts, "head counts"), (LayerKvHeadCounts, "KV head counts"), (LayerFeedForwardLengths, "feed-forward lengths") })
+            Require(perLayer is null || perLayer.Length == BlockCount, $"{perLayer?.Length} per-layer {what} for {BlockCount} layers");
+        for (var l = 0; l < BlockCount; l++)
+        {
+            Require(HeadCountOf(l) > 0 && HeadCountOf(l) <= HeadCount, $"layer {l} head count {HeadCountOf(l)} (maximum {HeadCount})");
+            Require(KvHeadCountOf(l) > 0 && KvHeadCountOf(l) <= KvHeadCount && HeadCountOf(l) % KvHeadCountOf(l) == 0, $"layer {l} KV head count {KvHeadCountOf(l)} does not divide its head count {HeadCountOf(l)}");
+            Require(FeedForwardLengthOf(l) > 0 && FeedForwardLengthOf(l) <= FeedForwardLength, $"layer {l} feed-forward length {FeedForwardLengthOf(l)} (maximum {FeedForwardLength})");
+        }
+        Require(SlidingWindow is null || SlidingWindow > 0 && SlidingWindowLayers?.Length == BlockCount, $"sliding window {SlidingWindow} over {SlidingWindowLayers?.Length} layer flags");
         Require(VocabSize > 0, $"vocab size {VocabSize}");
         Require(RopeDimensionCount > 0 && RopeDimensionCount % 2 == 0 && RopeDimensionCount <= HeadDim, $"RoPE dimension count {RopeDimensionCount} (head size {HeadDim})");
         Require(float.IsFinite(RmsEpsilon) && RmsEpsilon > 0, $"RMS epsilon {RmsEpsilon}");

@@ -1,3 +1,4 @@
+using OrleansInfer.Model.Families;
 using OrleansInfer.Model.Gguf;
 using OrleansInfer.Model.Tensors;
 using OrleansInfer.Model.Tokenization;
@@ -13,12 +14,15 @@ public static class LlamaGguf
     /// <summary>Fills one f32 row of a tensor (row index, destination).</summary>
     public delegate void RowSource(long row, Span<float> destination);
 
-    /// <summary>Writes a model; <paramref name="rows"/> gives the source of each tensor by name.</summary>
+    /// <summary>
+    /// Writes a model; <paramref name="rows"/> gives the source of each file tensor by name (phi3's fused
+    /// attn_qkv/ffn_up by their file names); <paramref name="rope"/> adds rope_freqs or LongRoPE's factor tensors.
+    /// </summary>
     public static void Write(string path, LlamaConfig config, Vocabulary vocabulary, GgmlType type, string name,
-        Func<string, RowSource> rows, IProgress<double>? progress = null)
+        Func<string, RowSource> rows, IProgress<double>? progress = null, RopeTensors rope = RopeTensors.None)
     {
         if (!CanWrite(type)) throw new ArgumentException($"cannot write model tensors of type {GgmlTypeInfo.Name(type)}", nameof(type));
-        Write(path, config, vocabulary, new TensorLayout((_, shape) => StorageType(shape, type), FileType(type)), name, rows, progress);
+        Write(path, config, vocabulary, new TensorLayout((_, shape) => StorageType(shape, type), FileType(type)), name, rows, progress, rope);
     }
 
     /// <summary>
@@ -26,26 +30,17 @@ public static class LlamaGguf
     /// quantization mix); <see cref="TensorLayout.FileType"/> becomes general.file_type.
     /// </summary>
     public static void Write(string path, LlamaConfig config, Vocabulary vocabulary, TensorLayout layout, string name,
-        Func<string, RowSource> rows, IProgress<double>? progress = null)
+        Func<string, RowSource> rows, IProgress<double>? progress = null, RopeTensors rope = RopeTensors.None)
     {
         var writer = new GgufWriter();
-        writer.Add("general.architecture", GgufValue.Of("llama"));
+        writer.Add("general.architecture", GgufValue.Of(config.Architecture.Name()));
         writer.Add("general.name", GgufValue.Of(name));
         writer.Add("general.file_type", GgufValue.Of((uint)layout.FileType));
         if (layout.QuantizationVersion is { } version) writer.Add("general.quantization_version", GgufValue.Of(version));
-        writer.Add("llama.context_length", GgufValue.Of((uint)config.ContextLength));
-        writer.Add("llama.embedding_length", GgufValue.Of((uint)config.EmbeddingLength));
-        writer.Add("llama.block_count", GgufValue.Of((uint)config.BlockCount));
-        writer.Add("llama.feed_forward_length", GgufValue.Of((uint)config.FeedForwardLength));
-        writer.Add("llama.attention.head_count", GgufValue.Of((uint)config.HeadCount));
-        writer.Add("llama.attention.head_count_kv", GgufValue.Of((uint)config.KvHeadCount));
-        writer.Add("llama.rope.dimension_count", GgufValue.Of((uint)config.RopeDimensionCount));
-        writer.Add("llama.rope.freq_base", GgufValue.Of(config.RopeBase));
-        writer.Add("llama.attention.layer_norm_rms_epsilon", GgufValue.Of(config.RmsEpsilon));
-        writer.Add("llama.vocab_size", GgufValue.Of((uint)config.VocabSize));
+        GgufConfigWriter.Add(writer, config);
         vocabulary.WriteTo(writer);
 
-        foreach (var (tensor, shape) in LlamaTensorNames.Expected(config))
+        foreach (var (tensor, shape) in LlamaTensorNames.Expected(config, rope))
         {
             var storage = layout.TypeOf(tensor, shape);
             if (!CanWrite(storage)) throw new ArgumentException($"cannot write tensor {tensor} as {GgmlTypeInfo.Name(storage)}", nameof(layout));
@@ -124,14 +119,49 @@ public static class LlamaGguf
     {
         var config = model.Config ?? throw new ArgumentException("the input has no weights", nameof(model));
         var weights = model.Weights!;
-        var byName = weights.All().ToDictionary(t => t.Name, StringComparer.Ordinal);
         var name = model.Gguf?.Metadata.GetString("general.name") ?? Path.GetFileNameWithoutExtension(model.Path);
         var vocabulary = chatTemplate is null ? model.Vocabulary : model.Vocabulary with { ChatTemplate = chatTemplate };
-        Write(outputPath, config, vocabulary, layout, name, tensor =>
+        var rope = (weights.RopeFrequencyFactors is null ? RopeTensors.None : RopeTensors.Frequencies)
+                   | (weights.RopeFactorsLong is null ? RopeTensors.None : RopeTensors.LongShort);
+        Write(outputPath, config, vocabulary, layout, name, RowsOf(config, weights), progress, rope);
+    }
+
+    /// <summary>Rows of each file tensor from bound weights; phi3's fused tensors are reassembled from their slices.</summary>
+    public static Func<string, RowSource> RowsOf(LlamaConfig config, LlamaWeights weights)
+    {
+        var byName = weights.All().ToDictionary(t => t.Name, StringComparer.Ordinal);
+        if (weights.RopeFactorsShort is { } ropeShort) byName[ropeShort.Name] = ropeShort;
+        var fused = new Dictionary<string, TensorView[]>(StringComparer.Ordinal);
+        if (config.Architecture.FusesQkvAndGateUp())
         {
+            for (var l = 0; l < config.BlockCount; l++)
+            {
+                var layer = weights.Layers[l];
+                fused[LlamaTensorNames.Qkv(l)] = [layer.Wq, layer.Wk, layer.Wv];
+                fused[LlamaTensorNames.GateUp(l)] = [layer.W1, layer.W3];
+            }
+        }
+        return tensor =>
+        {
+            if (fused.TryGetValue(tensor, out var parts))
+            {
+                return (row, dst) =>
+                {
+                    foreach (var part in parts)
+                    {
+                        if (row < part.Rows)
+                        {
+                            part.ReadRows(row, 1, dst);
+                            return;
+                        }
+                        row -= part.Rows;
+                    }
+                    throw new ArgumentOutOfRangeException(nameof(row), $"row past the end of {tensor}");
+                };
+            }
             var view = byName[tensor];
             return (row, dst) => view.ReadRows(row, 1, dst);
-        }, progress);
+        };
     }
 }
 

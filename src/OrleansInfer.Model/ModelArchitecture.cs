@@ -71,3 +71,34 @@ public static class ModelArchitectures
 
     public static IEnumerable<string> All => Names.Select(n => n.Name);
 }
+
+/// <summary>
+/// Which optional tensors and fixed choices each family has, as llama.cpp's loader (llama-model.cpp load_tensors) and
+/// graphs (src/models/*.cpp) use them: the writer, the loader and the presets all ask here.
+/// </summary>
+public static class FamilyTraits
+{
+    /// <summary>blk.N.attn_q/k/v.bias are required (qwen2).</summary>
+    public static bool HasQkvBiases(this ModelArchitecture a) => a == ModelArchitecture.Qwen2;
+
+    /// <summary>blk.N.attn_q_norm / attn_k_norm are required (qwen3, gemma3).</summary>
+    public static bool HasQkNorms(this ModelArchitecture a) => a is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3;
+
+    /// <summary>blk.N.post_attention_norm / post_ffw_norm are required (gemma2, gemma3).</summary>
+    public static bool HasPostNorms(this ModelArchitecture a) => a is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
+
+    /// <summary>Q/K/V are one attn_qkv matrix and gate/up one ffn_up matrix of twice the width (phi3).</summary>
+    public static bool FusesQkvAndGateUp(this ModelArchitecture a) => a == ModelArchitecture.Phi3;
+
+    /// <summary>The classifier is always the token embedding (gemma2 has no output.weight in llama.cpp).</summary>
+    public static bool AlwaysTied(this ModelArchitecture a) => a == ModelArchitecture.Gemma2;
+
+    public static bool IsGemma(this ModelArchitecture a) => a is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
+
+    /// <summary>llama_model_rope_type: NEOX for qwen2/qwen3/phi3/gemma2/gemma3, NORM for llama and deci.</summary>
+    public static RopeStyle RopeStyleOf(this ModelArchitecture a) =>
+        a is ModelArchitecture.Llama or ModelArchitecture.Deci ? RopeStyle.Normal : RopeStyle.Neox;
+
+    public static FeedForwardActivation ActivationOf(this ModelArchitecture a) =>
+        a.IsGemma() ? FeedForwardActivation.GeluTanh : FeedForwardActivation.Silu;
+}

@@ -1,3 +1,4 @@
+using OrleansInfer.Model.Families;
 using OrleansInfer.Model.Gguf;
 using OrleansInfer.Model.Llama2c;
 using OrleansInfer.Model.Tensors;
@@ -127,72 +128,10 @@ public sealed class ModelFile : IDisposable
         return Vocabulary.FromGguf(g.Metadata);
     }
 
-    public static LlamaConfig ReadConfig(GgufFile gguf, int vocabularyCount)
-    {
-        var m = gguf.Metadata;
-        var arch = m.GetString("general.architecture") ?? throw m.Missing("general.architecture");
-        if (arch != "llama")
-            throw new ModelFormatException($"architecture '{arch}' is not supported (llama is)", m.OffsetOf("general.architecture"), gguf.Path);
-        int Required(string key)
-        {
-            var v = m.GetInteger($"{arch}.{key}") ?? throw m.Missing($"{arch}.{key}");
-            if (v <= 0 || v > int.MaxValue) throw new ModelFormatException($"{arch}.{key} = {v} is out of range", m.OffsetOf($"{arch}.{key}"), gguf.Path);
-            return (int)v;
-        }
+    /// <summary>The configuration from the file's <c>ARCH.*</c> keys (<see cref="GgufConfigReader"/>).</summary>
+    public static LlamaConfig ReadConfig(GgufFile gguf, int vocabularyCount) => GgufConfigReader.Read(gguf, vocabularyCount);
 
-        var dim = Required("embedding_length");
-        var heads = Required("attention.head_count");
-        var embedding = gguf.TryGetTensor(LlamaTensorNames.TokenEmbedding, out var e) ? e : null;
-        var vocab = (int?)m.GetInteger($"{arch}.vocab_size") ?? (embedding is { Shape.Length: 2 } ? (int)embedding.Shape[1] : vocabularyCount);
-        return new LlamaConfig
-        {
-            ContextLength = Required("context_length"),
-            EmbeddingLength = dim,
-            BlockCount = Required("block_count"),
-            FeedForwardLength = Required("feed_forward_length"),
-            HeadCount = heads,
-            KvHeadCount = (int?)m.GetInteger($"{arch}.attention.head_count_kv") ?? heads,
-            VocabSize = vocab,
-            RmsEpsilon = (float?)m.GetNumber($"{arch}.attention.layer_norm_rms_epsilon") ?? throw m.Missing($"{arch}.attention.layer_norm_rms_epsilon"),
-            RopeBase = (float?)m.GetNumber($"{arch}.rope.freq_base") ?? 10000f,
-            RopeDimensionCount = (int?)m.GetInteger($"{arch}.rope.dimension_count") ?? dim / heads,
-            TiedOutput = !gguf.TryGetTensor(LlamaTensorNames.Output, out _),
-        }.Validate(gguf.Path, m.EndOffset);
-    }
-
-    private static LlamaWeights BindWeights(GgufFile gguf, LlamaConfig config)
-    {
-        var views = new Dictionary<string, TensorView>(StringComparer.Ordinal);
-        foreach (var (name, shape) in LlamaTensorNames.Expected(config))
-        {
-            if (!gguf.TryGetTensor(name, out var info))
-                throw new ModelFormatException($"required tensor '{name}' is missing", gguf.DataOffset, gguf.Path);
-            if (!info.Shape.SequenceEqual(shape))
-                throw new ModelFormatException($"tensor '{name}' has shape [{info.ShapeText}], expected [{string.Join(" x ", shape)}]", gguf.DataOffset + (long)info.Offset, gguf.Path);
-            views[name] = gguf.View(info);
-        }
-
-        var embedding = views[LlamaTensorNames.TokenEmbedding];
-        return new LlamaWeights
-        {
-            TokenEmbedding = embedding,
-            RmsFinalWeight = views[LlamaTensorNames.OutputNorm],
-            Classifier = config.TiedOutput ? embedding : views[LlamaTensorNames.Output],
-            RopeFrequencyFactors = gguf.View(LlamaTensorNames.RopeFrequencies),
-            Layers = Enumerable.Range(0, config.BlockCount).Select(l => new LayerWeights
-            {
-                RmsAttWeight = views[LlamaTensorNames.AttnNorm(l)],
-                Wq = views[LlamaTensorNames.Wq(l)],
-                Wk = views[LlamaTensorNames.Wk(l)],
-                Wv = views[LlamaTensorNames.Wv(l)],
-                Wo = views[LlamaTensorNames.Wo(l)],
-                RmsFfnWeight = views[LlamaTensorNames.FfnNorm(l)],
-                W1 = views[LlamaTensorNames.W1(l)],
-                W2 = views[LlamaTensorNames.W2(l)],
-                W3 = views[LlamaTensorNames.W3(l)],
-            }).ToArray(),
-        };
-    }
+    private static LlamaWeights BindWeights(GgufFile gguf, LlamaConfig config) => WeightBinder.Bind(gguf, config);
 
     public void Dispose()
     {

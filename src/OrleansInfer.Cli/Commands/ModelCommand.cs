@@ -54,34 +54,58 @@ internal static class ModelCommand
 
     private static Command Synth(TextWriter output, TextWriter error)
     {
-        var preset = new Option<string>("--preset") { Description = $"Model shape: {string.Join(", ", SyntheticPreset.All.Select(p => p.Name))}", Required = true };
+        var names = SyntheticPreset.All.Concat(FamilyPresets.All).Select(p => p.Name).Distinct();
+        var preset = new Option<string>("--preset") { Description = $"Model shape: {string.Join(", ", names)}", Required = true };
+        var arch = new Option<string?>("--arch") { Description = $"Architecture: {string.Join(", ", ModelArchitectures.All)} (default: llama, or the one architecture that has the preset)" };
         var type = TypeOption(required: true);
         var outPath = new Option<string>("--out", "-o") { Description = "GGUF file to write", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 1 };
         var tokenizer = CommonOptions.Tokenizer();
+        var vocabFrom = new Option<string?>("--vocab-from") { Description = "Vocabulary GGUF the model takes its tokens from (e.g. shared/tokenizers/ggml-vocab-llama-spm.gguf)" };
         var chatTemplate = TemplateFiles.ChatTemplateOption("Jinja chat template file to store as tokenizer.chat_template");
-        var command = new Command("synth", "Write a random-weight model at a real model's shape, for benchmarks");
-        foreach (var o in new Option[] { preset, type, outPath, seed, tokenizer, chatTemplate }) command.Options.Add(o);
+        var command = new Command("synth", "Write a random-weight model at a real model's shape (or a tiny one with every feature of its architecture), for benchmarks and tests");
+        foreach (var o in new Option[] { preset, arch, type, outPath, seed, tokenizer, vocabFrom, chatTemplate }) command.Options.Add(o);
         command.SetAction(r =>
         {
-            var name = r.GetValue(preset)!;
-            var p = SyntheticPreset.Find(name) ?? throw new CliException($"unknown preset '{name}' (known: {string.Join(", ", SyntheticPreset.All.Select(x => x.Name))})");
+            var p = ResolvePreset(r.GetValue(preset)!, r.GetValue(arch));
             var ggmlType = ParseType(r.GetValue(type)!);
-            var tokenizerPath = r.GetValue(tokenizer) ?? SharedFiles.FindModelFile(p.DefaultTokenizer)
-                ?? throw new CliException($"preset {p.Name} takes its vocabulary from {p.DefaultTokenizer}: pass --tokenizer PATH (not found under {SharedFiles.EnvironmentVariable} or a shared/models folder)");
-            if (!File.Exists(tokenizerPath)) throw new CliException($"tokenizer file not found: {tokenizerPath}");
+            if (r.GetValue(tokenizer) is not null && r.GetValue(vocabFrom) is not null) throw new CliException("pass --tokenizer or --vocab-from, not both");
+            var tokenizerPath = r.GetValue(vocabFrom) ?? r.GetValue(tokenizer) ?? SharedFiles.FindVocabularyFile(p.DefaultTokenizer)
+                ?? throw new CliException($"preset {p.Name} takes its vocabulary from {p.DefaultTokenizer}: pass --vocab-from PATH (not found under {SharedFiles.EnvironmentVariable} or a shared/models or shared/tokenizers folder)");
+            if (!File.Exists(tokenizerPath)) throw new CliException($"vocabulary file not found: {tokenizerPath}");
             // A llama2.c tokenizer.bin is read whole; a smaller vocabulary than the shape's is padded (llama3-8b).
             var vocabulary = ModelFile.LoadVocabulary(tokenizerPath, vocabSize: null);
             if (r.GetValue(chatTemplate) is { } templatePath) vocabulary = vocabulary with { ChatTemplate = TemplateFiles.ReadValid(templatePath) };
+            var config = p.ConfigFor(vocabulary);
+            if (vocabulary.Count > config.VocabSize)
+                throw new CliException($"the vocabulary has {vocabulary.Count} tokens, more than preset {p.Name}'s {config.VocabSize}");
             var destination = r.GetValue(outPath)!;
             using (var progress = new ConsoleProgress(error, $"synth {p.Name} {GgmlTypeInfo.Name(ggmlType)}"))
             {
                 SyntheticModel.Write(p, vocabulary, ggmlType, destination, r.GetValue(seed), progress);
             }
-            output.WriteLine($"wrote {destination} ({new FileInfo(destination).Length:N0} bytes, {p.Name}: {p.Config.Describe()}, {GgmlTypeInfo.Name(ggmlType)})");
+            output.WriteLine($"wrote {destination} ({new FileInfo(destination).Length:N0} bytes, {p.Name}: {config.Describe()}, {GgmlTypeInfo.Name(ggmlType)})");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static SyntheticPreset ResolvePreset(string name, string? archName)
+    {
+        ModelArchitecture? arch = null;
+        if (archName is not null)
+        {
+            if (!ModelArchitectures.TryParse(archName, out var a)) throw new CliException($"unknown --arch '{archName}' ({string.Join(", ", ModelArchitectures.All)})");
+            arch = a;
+        }
+        try
+        {
+            return SyntheticPreset.Resolve(name, arch);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message);
+        }
     }
 
     private static Option<string?> TypeOption(bool required) => new("--type")

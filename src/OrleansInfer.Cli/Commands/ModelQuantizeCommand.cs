@@ -40,6 +40,8 @@ internal static class ModelQuantizeCommand
         command.SetAction(r =>
         {
             using var file = LoadedModel.OpenFile(r.GetValue(input)!, r.GetValue(tokenizer));
+            if (file.Config is { Architecture: not ModelArchitecture.Llama } config)
+                throw new CliException($"model quantize follows llama.cpp's recipes for the llama architecture only, not {config.Architecture.Name()}");
             var destination = r.GetValue(outPath)!;
             if (Path.GetFullPath(destination) == Path.GetFullPath(file.Path)) throw new CliException("the output would overwrite the input");
             var threads = r.GetValue(runner.Threads);

@@ -32,6 +32,9 @@ public static class QuantizationRecipe
     /// <summary>The type of each of <paramref name="tensors"/> (name, shape in ggml order) under <paramref name="mix"/>.</summary>
     public static IReadOnlyList<TensorChoice> Choose(LlamaConfig config, IEnumerable<(string Name, long[] Shape)> tensors, QuantizationMix mix)
     {
+        // The recipe is llama.cpp's for the llama architecture; other families have their own rules there.
+        if (config.Architecture != ModelArchitecture.Llama)
+            throw new NotSupportedException($"quantization recipes cover the llama architecture only, not {config.Architecture.Name()}");
         var list = tensors.ToList();
         var state = new State(config, list.Count(t => Category(t.Name) == TensorCategory.AttentionV), !list.Any(t => t.Name == LlamaTensorNames.Output));
         var defaultType = QuantizationMixes.DefaultType(mix);

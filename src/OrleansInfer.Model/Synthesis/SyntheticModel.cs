@@ -3,39 +3,6 @@ using OrleansInfer.Model.Tokenization;
 
 namespace OrleansInfer.Model.Synthesis;
 
-/// <summary>A named model shape for synthetic benchmark models, and the tokenizer file it takes its vocabulary from.</summary>
-public sealed record SyntheticPreset(string Name, LlamaConfig Config, string DefaultTokenizer)
-{
-    public static IReadOnlyList<SyntheticPreset> All { get; } =
-    [
-        new("stories260k", Shape(64, 5, 8, 4, 172, 512, 512), "tok512.bin"),
-        // The smallest shape whose rows are whole K-quant super-blocks (256), with GQA and 64-wide heads: quantization tests.
-        new("tiny256", Shape(256, 2, 4, 2, 768, 512, 256), "tok512.bin"),
-        new("stories15m", Shape(288, 6, 6, 6, 768, 32000, 256), "llama2-tokenizer.bin"),
-        new("stories110m", Shape(768, 12, 12, 12, 2048, 32000, 1024), "llama2-tokenizer.bin"),
-        new("tinyllama-1.1b", Shape(2048, 22, 32, 4, 5632, 32000, 2048), "llama2-tokenizer.bin"),
-        new("llama2-7b", Shape(4096, 32, 32, 32, 11008, 32000, 4096), "llama2-tokenizer.bin"),
-        new("llama3-8b", Shape(4096, 32, 32, 8, 14336, 128256, 8192, ropeBase: 500000f), "llama2-tokenizer.bin"),
-    ];
-
-    public static SyntheticPreset? Find(string name) =>
-        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
-
-    private static LlamaConfig Shape(int dim, int layers, int heads, int kvHeads, int hidden, int vocab, int context, float ropeBase = 10000f) => new()
-    {
-        EmbeddingLength = dim,
-        BlockCount = layers,
-        HeadCount = heads,
-        KvHeadCount = kvHeads,
-        FeedForwardLength = hidden,
-        VocabSize = vocab,
-        ContextLength = context,
-        RopeBase = ropeBase,
-        RopeDimensionCount = dim / heads,
-        TiedOutput = false,
-    };
-}
-
 /// <summary>
 /// Writes random-weight models at real shapes: matrices drawn from N(0, 0.02^2), norms set to 1, deterministic
 /// for a seed (each row has its own generator, so the result does not depend on thread count).
@@ -47,16 +14,36 @@ public static class SyntheticModel
     public static void Write(SyntheticPreset preset, Vocabulary vocabulary, GgmlType type, string path, ulong seed,
         IProgress<double>? progress = null, float standardDeviation = StandardDeviation)
     {
-        var vocab = FitVocabulary(vocabulary, preset.Config.VocabSize);
+        var config = preset.ConfigFor(vocabulary);
+        var vocab = FitVocabulary(vocabulary, config.VocabSize);
+        var std = preset.StandardDeviation ?? standardDeviation;
         var tensorIndex = 0;
-        var indices = LlamaTensorNames.Expected(preset.Config).ToDictionary(t => t.Name, _ => tensorIndex++);
-        LlamaGguf.Write(path, preset.Config, vocab, type, $"synthetic-{preset.Name}", name =>
+        var tensors = LlamaTensorNames.Expected(config, preset.RopeTensors).ToList();
+        var indices = tensors.ToDictionary(t => t.Name, _ => tensorIndex++);
+        LlamaGguf.Write(path, config, vocab, type, $"synthetic-{preset.Name}", name =>
         {
-            if (name.EndsWith("norm.weight", StringComparison.Ordinal)) return static (_, dst) => dst.Fill(1f);
             var stream = (ulong)indices[name];
-            return (row, dst) => FillNormal(dst, seed, stream, (ulong)row, standardDeviation);
-        }, progress);
+            if (preset.RopeValues(config, name) is { } values) return (_, dst) => values.CopyTo(dst);
+            if (name.EndsWith("norm.weight", StringComparison.Ordinal))
+            {
+                if (!preset.RandomNorms) return static (_, dst) => dst.Fill(1f);
+                // Around 1 but not 1, so a backend that skips or misplaces a norm gives other numbers.
+                return (row, dst) =>
+                {
+                    FillNormal(dst, seed, stream, (ulong)row, NormStandardDeviation);
+                    foreach (ref var x in dst) x += 1f;
+                };
+            }
+            if (name.EndsWith(".bias", StringComparison.Ordinal)) return (row, dst) => FillNormal(dst, seed, stream, (ulong)row, BiasStandardDeviation);
+            return (row, dst) => FillNormal(dst, seed, stream, (ulong)row, std);
+        }, progress, preset.RopeTensors);
     }
+
+    /// <summary>Spread of the random norm weights around 1 (<see cref="SyntheticPreset.RandomNorms"/>).</summary>
+    public const float NormStandardDeviation = 0.2f;
+
+    /// <summary>Spread of the random biases (qwen2).</summary>
+    public const float BiasStandardDeviation = 0.1f;
 
     /// <summary>
     /// The vocabulary sized to the model: a larger model vocabulary (llama3-8b's 128256) is padded with

@@ -63,6 +63,18 @@ public sealed unsafe class TensorView
         }
     }
 
+    /// <summary>
+    /// Rows [<paramref name="firstRow"/>, +<paramref name="rowCount"/>) of a matrix as a matrix of its own, in place
+    /// (phi3's fused attn_qkv and ffn_up are split this way). <paramref name="name"/> must be unique in the model.
+    /// </summary>
+    public TensorView RowSlice(string name, long firstRow, long rowCount)
+    {
+        if (Shape.Length != 2) throw new InvalidOperationException($"tensor {Name} is not a matrix; only matrices are sliced by rows");
+        if (firstRow < 0 || rowCount <= 0 || firstRow + rowCount > Rows)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + rowCount}) are outside tensor {Name} ({Rows} rows)");
+        return new TensorView(name, Type, [Columns, rowCount], Data + firstRow * RowBytes, rowCount * RowBytes);
+    }
+
     /// <summary>The whole tensor as f32 (for small tensors: norms, tests).</summary>
     public float[] ToFloatArray()
     {
