@@ -127,7 +127,7 @@ public sealed partial class IlgpuModelRunner : IModelRunner
         var meta = a.Allocate1D<int>(MetaCapacity);
         _buffers.Add(meta);
         _meta = meta.View;
-        var activationBytes = _buffers.Sum(b => b.LengthInBytes) - before;
+        var activationBytes = _buffers.Sum(b => b.LengthInBytes) - before + _k.Bytes;
 
         var type = _options.KvCacheDataType;
         var bytesPerBlock = KvBytesPerToken(type) * _options.BlockSize;
@@ -193,6 +193,7 @@ public sealed partial class IlgpuModelRunner : IModelRunner
                 _buffers.Clear();
                 _kv?.Dispose();
                 _w?.Dispose();
+                _k?.Dispose();
                 _accelerator?.Dispose();
                 _context?.Dispose();
             });

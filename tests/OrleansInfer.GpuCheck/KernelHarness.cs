@@ -54,6 +54,7 @@ public sealed class KernelHarness : IDisposable
     public void Dispose()
     {
         Reset();
+        Kernels.Dispose();
         Accelerator.Dispose();
         Context.Dispose();
     }

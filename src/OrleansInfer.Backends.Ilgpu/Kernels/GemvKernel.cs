@@ -177,7 +177,7 @@ public static class GemvKernel
     {
         var at = (long)m * a.Ldy + n;
         if (a.Mode == MatMulMode.Add) y[at] += s;
-        else if (a.Mode != MatMulMode.Store) y[at] = Activations.Gate(a.Mode, s, u);
+        else if (a.Mode != MatMulMode.Store) y[at] = Activations.Gate(a.Mode, s, u, a.GeluTable);
         else y[at] = s;
     }
 }

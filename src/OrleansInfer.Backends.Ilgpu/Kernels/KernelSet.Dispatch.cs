@@ -12,6 +12,7 @@ internal sealed partial class KernelSet
     /// <summary>The decode kernel: <see cref="GemvKernel.Kernel{TW}"/>, or <see cref="GemvKernel.Packed{TW}"/> for the packed formats.</summary>
     public void Gemv(KernelConfig config, DeviceMatrix w, ArrayView<float> x, ArrayView<float> y, MatMulArgs args)
     {
+        args.GeluTable = _gelu.View;
         switch (w.Format)
         {
             case WeightFormat.F32: GemvF32(config, w.F32, x, y, args); break;
@@ -26,6 +27,7 @@ internal sealed partial class KernelSet
 
     public void Tiled(KernelConfig config, DeviceMatrix w, ArrayView<float> x, ArrayView<float> y, MatMulArgs args)
     {
+        args.GeluTable = _gelu.View;
         switch (w.Format)
         {
             case WeightFormat.F32: TiledF32(config, w.F32, x, y, args); break;

@@ -9,10 +9,14 @@ namespace OrleansInfer.Backends.Ilgpu.Kernels;
 /// thread). Generic kernels are instantiated for each weight format; the KV kernels live in <see cref="DeviceKvCache"/>,
 /// instantiated for the pool's format only.
 /// </summary>
-internal sealed partial class KernelSet
+internal sealed partial class KernelSet : IDisposable
 {
+    // ggml's GELU table on the device, passed to every matmul launch and to the gate kernel.
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _gelu;
+
     public KernelSet(Accelerator a)
     {
+        _gelu = a.Allocate1D(GeluTable.Table);
         GemvF32 = a.LoadStreamKernel<F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
         GemvF16 = a.LoadStreamKernel<F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
         GemvQ8 = a.LoadStreamKernel<Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
@@ -33,7 +37,7 @@ internal sealed partial class KernelSet
         EmbedQ6K = a.LoadAutoGroupedStreamKernel<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Kernel);
         RmsNorm = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs>(RmsNormKernel.Kernel);
         AttentionReduce = a.LoadStreamKernel<ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionReduceKernel.Kernel);
-        SwiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, MatMulMode>(SwiGluKernel.Kernel);
+        _swiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, MatMulMode, ArrayView<float>>(SwiGluKernel.Kernel);
         HeadNorm = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadNormArgs>(HeadNormKernel.Kernel);
         BiasAdd = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(BiasAddKernel.Kernel);
         Softcap = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, float>(SoftcapKernel.Kernel);
@@ -59,10 +63,18 @@ internal sealed partial class KernelSet
     public Action<Index1D, Q6KRows, ArrayView<int>, ArrayView<float>, int, float> EmbedQ6K { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, RmsNormArgs> RmsNorm { get; }
     public Action<KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionArgs> AttentionReduce { get; }
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, MatMulMode> SwiGlu { get; }
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, MatMulMode, ArrayView<float>> _swiGlu;
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, HeadNormArgs> HeadNorm { get; }
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> BiasAdd { get; }
     public Action<Index1D, ArrayView<float>, float, float> Softcap { get; }
+
+    /// <summary>Device bytes of the GELU table.</summary>
+    public long Bytes => _gelu.LengthInBytes;
+
+    /// <summary>Hb = act(gate) * up after a prefill-shaped W1 | W3 product (<see cref="SwiGluKernel"/>).</summary>
+    public void SwiGlu(Index1D count, ArrayView<float> h13, ArrayView<float> hb, int hidden, MatMulMode mode) => _swiGlu(count, h13, hb, hidden, mode, _gelu.View);
+
+    public void Dispose() => _gelu.Dispose();
 
     /// <summary>Every kernel entry point with whether it is explicitly grouped (for ahead-of-time PTX checks).</summary>
     public static IEnumerable<(MethodInfo Method, bool ExplicitlyGrouped)> EntryPoints()

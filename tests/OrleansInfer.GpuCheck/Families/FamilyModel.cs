@@ -32,10 +32,16 @@ public sealed unsafe class FamilyModel : IDisposable
 {
     private readonly List<nint> _memory = [];
     private readonly Random _rng;
+    private readonly bool _decoded;
 
-    public FamilyModel(LlamaConfig c, FamilyTensors t, int seed)
+    /// <param name="decoded">
+    /// Matrices encoded as <see cref="FamilyTensors.MatrixType"/> and decoded back into f32 tensors: the same weights for
+    /// a runner whose quantized products would quantize the activations too (the CPU backend's Q8_0 path, as ggml's).
+    /// </param>
+    public FamilyModel(LlamaConfig c, FamilyTensors t, int seed, bool decoded = false)
     {
         _rng = new Random(seed);
+        _decoded = decoded;
         c.Validate();
         int dim = c.EmbeddingLength, hd = c.HeadDim;
         var embedding = Matrix("token_embd.weight", dim, c.VocabSize, GgmlType.F32, 0.5f);
@@ -91,7 +97,11 @@ public sealed unsafe class FamilyModel : IDisposable
         var rowBytes = GgmlTypeInfo.ByteCount(type, cols);
         var data = Allocate(rowBytes * rows);
         for (var r = 0; r < rows; r++) Quantize.Row(type, values.AsSpan(r * cols, cols), new Span<byte>(data + r * rowBytes, (int)rowBytes));
-        return new TensorView(name, type, [cols, rows], data, rowBytes * rows);
+        var view = new TensorView(name, type, [cols, rows], data, rowBytes * rows);
+        if (!_decoded || type == GgmlType.F32) return view;
+        var f32 = Allocate(4L * cols * rows);
+        view.ToFloatArray().CopyTo(new Span<float>(f32, cols * rows));
+        return new TensorView(name, GgmlType.F32, [cols, rows], f32, 4L * cols * rows);
     }
 
     private TensorView Norm(string name, int size) => Vector(name, size, 1f, 0.2f);
