@@ -156,11 +156,4 @@ public sealed class FamilyConfigTests : IDisposable
         var e = Assert.Throws<ModelFormatException>(() => Read(gemma3, dropKey: "gemma3.attention.sliding_window"));
         Assert.Equal("gemma3 without a sliding window is not supported", e.Reason);
     }
-
-    [Fact]
-    public void LlamaRefusesPartialRotaryAsLlamaCppDoes()
-    {
-        var llama = SyntheticPreset.Resolve("tiny", ModelArchitecture.Llama).Config with { VocabSize = 512, RopeDimensionCount = 16 };
-        Assert.Equal("invalid n_rot 16, expected 32 (llama.cpp refuses partial rotary for llama)", Assert.Throws<ModelFormatException>(() => Read(llama)).Reason);
-    }
 }
