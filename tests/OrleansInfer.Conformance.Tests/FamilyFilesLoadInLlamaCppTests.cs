@@ -79,6 +79,23 @@ public sealed class FamilyFilesLoadInLlamaCppTests : IDisposable
         AssertClose($"{arch} {name} at positions {length - last}..{length - 1}", theirs, reference);
     }
 
+    [Fact]
+    public void APhi3NamedModelPaddedWithPhi3TokensLoads()
+    {
+        // llama.cpp sets attributes of <|endoftext|> & co. by name when general.name contains "phi3" and fails to load
+        // without them: phi3-mini pads the SentencePiece vocabulary with Phi-3's special tokens first.
+        var tiny = SyntheticPreset.Resolve("tiny", ModelArchitecture.Phi3);
+        var preset = tiny with
+        {
+            Name = "phi3-mini", VocabularySized = false, PaddingTokens = FamilyPresets.Phi3SpecialTokens,
+            Config = tiny.Config with { VocabSize = 32064 },
+        };
+        var path = Path.Combine(_folder, "phi3-named.gguf");
+        SyntheticModel.Write(preset, ModelFile.LoadVocabulary(SharedData.File("tokenizers", preset.DefaultTokenizer), vocabSize: null), GgmlType.F32, path, seed: 5);
+        using var llama = new LlamaCppSession(path, threads: 1, contextSize: 256);
+        Assert.Equal(32064, llama.VocabSize);
+    }
+
     private static void AssertClose(string what, float[] logits, float[] reference)
     {
         Assert.Equal(reference.Length, logits.Length);

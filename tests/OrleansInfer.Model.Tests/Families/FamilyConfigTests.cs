@@ -1,3 +1,4 @@
+using OrleansInfer.Model.Tokenization;
 using System.Text.Json;
 using OrleansInfer.Model.Families;
 using OrleansInfer.Model.Gguf;
@@ -155,5 +156,19 @@ public sealed class FamilyConfigTests : IDisposable
         var gemma3 = SyntheticPreset.Resolve("tiny", ModelArchitecture.Gemma3).Config with { VocabSize = 512 };
         var e = Assert.Throws<ModelFormatException>(() => Read(gemma3, dropKey: "gemma3.attention.sliding_window"));
         Assert.Equal("gemma3 without a sliding window is not supported", e.Reason);
+    }
+
+    [Fact]
+    public void Phi3MiniPadsItsVocabularyWithPhi3SpecialTokens()
+    {
+        // llama.cpp looks <|endoftext|> up by name for models named phi3: the padding must carry it.
+        var preset = SyntheticPreset.Resolve("phi3-mini", arch: null);
+        Assert.Equal("<|endoftext|>", preset.PaddingTokens?.FirstOrDefault());
+        var spm = ModelFile.LoadVocabulary(OrleansInfer.Testing.SharedData.File("tokenizers", "ggml-vocab-llama-spm.gguf"), vocabSize: null);
+        var padded = SyntheticModel.FitVocabulary(spm, 32064, preset.PaddingTokens);
+        Assert.Equal("<|endoftext|>", padded.Tokens[32000]);
+        Assert.Equal("<|user|>", padded.Tokens[32010]);
+        Assert.Equal("<|reserved_11|>", padded.Tokens[32011]);
+        Assert.Equal(TokenType.Control, padded.Types[32063]);
     }
 }
