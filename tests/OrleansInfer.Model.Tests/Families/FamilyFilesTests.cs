@@ -139,4 +139,15 @@ public sealed class FamilyFilesTests : IDisposable
         var e = Assert.Throws<ModelFormatException>(() => ModelFile.Open(path));
         Assert.Equal("tensor 'blk.0.attn_output.bias' is not used by the llama architecture as we run it (an unsupported feature)", e.Reason);
     }
+
+    [Fact]
+    public void FamilyModelsWritesEachTinyFileOnceAndOpensIt()
+    {
+        var first = FamilyModels.Path(ModelArchitecture.Gemma3);
+        Assert.Equal(first, FamilyModels.Path(ModelArchitecture.Gemma3));
+        using var model = FamilyModels.Open(ModelArchitecture.Gemma3);
+        Assert.Equal(ModelArchitecture.Gemma3, model.Config!.Architecture);
+        Assert.Equal(512, model.Config.VocabSize);
+        Assert.Equal(9, FamilyModels.Tiny.Count());
+    }
 }
