@@ -6,8 +6,9 @@ using OrleansInfer.Model;
 namespace OrleansInfer.Backends.Cpu;
 
 /// <summary>
-/// The Llama forward pass on the CPU: one call runs every scheduled token of every sequence through the
-/// model together (prompt chunks as matrix-matrix products, decode steps of many sequences sharing one pass
+/// The decoder forward pass on the CPU for every supported family (llama, qwen2, qwen3, phi3, gemma2, gemma3, deci:
+/// the features are switched on by the config and the optional weights): one call runs every scheduled token of every
+/// sequence through the model together (prompt chunks as matrix-matrix products, decode steps of many sequences sharing one pass
 /// over the weights), with K/V kept in a paged block pool addressed through per-sequence block tables.
 /// All buffers are allocated at construction; <see cref="Execute"/> allocates nothing.
 /// </summary>
@@ -17,21 +18,23 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
     private readonly WorkerPool _pool;
     private readonly CpuWeights _w;
     private readonly BlockTables _tables = new();
-    private readonly float[] _ropeFreqs;
+    private readonly RopeTables _rope;
+    private readonly LayerPlan[] _plan;
 
     // KV pool: per layer [block][slot][kv row] for keys, then the same for values, in the options' data type.
     private readonly KvPool _kv;
 
     // Activations, sized for MaxBatchTokens (run.c names).
     private readonly NativeBuffer _x;      // (T, dim) residual stream
-    private readonly NativeBuffer _xb;     // (T, dim) normed input, then attention output
-    private readonly NativeBuffer _q;      // (T, dim)
+    private readonly NativeBuffer _xb;     // (T, max(dim, q_dim)) normed input, then attention output (T, q_dim)
+    private readonly NativeBuffer _xb2;    // (T, dim) attention / feed-forward output before a post norm (gemma), else unused
+    private readonly NativeBuffer _q;      // (T, q_dim): q_dim = n_heads * head_dim, which may differ from dim
     private readonly NativeBuffer _k;      // (T, kv_dim)
     private readonly NativeBuffer _v;      // (T, kv_dim)
     private readonly NativeBuffer _hb;     // (T, hidden_dim)
     private readonly NativeBuffer _hb2;    // (T, hidden_dim)
     private readonly NativeBuffer _xLogits; // (S, dim) final-normed rows that need logits
-    private readonly NativeBuffer _scratch; // per worker: attention scores (context) + rope cos/sin
+    private readonly NativeBuffer _scratch; // per worker: attention scores (context) + one decoded KV row
 
     // Per-token bookkeeping for the current step.
     private readonly int[] _positions;
@@ -41,7 +44,7 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
     private readonly int[] _logitRows;
 
     private readonly MatMulJob _matmul;
-    private readonly RopeJob _rope;
+    private readonly QkvJob _qkv;
     private readonly AttentionJob _attention;
     private readonly RowJob _rows;
     private readonly long _scratchPerWorker;
@@ -53,6 +56,16 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _c = model.Config ?? throw new ArgumentException("the model file has no weights", nameof(model));
         KvCacheDataTypes.EnsureSupported(options.KvCacheDataType, _c);
         var weights = model.Weights!;
+        _rope = new RopeTables(_c, weights, options.MaxBatchTokens);
+        try
+        {
+            _plan = LayerPlan.For(_c, _rope);
+        }
+        catch
+        {
+            _rope.Dispose();
+            throw;
+        }
         _pool = new WorkerPool(options.Threads);
         try
         {
@@ -61,6 +74,7 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         catch
         {
             _pool.Dispose();
+            _rope.Dispose();
             throw;
         }
 
@@ -73,17 +87,19 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         KvCache = new KvCacheInfo(options.BlockSize, blocks, bytesPerBlock, options.KvCacheDataType);
         _kv = new KvPool(_c, options.KvCacheDataType, options.BlockSize, blocks);
 
-        int t = MaxBatchTokens, dim = _c.EmbeddingLength;
+        int t = MaxBatchTokens, dim = _c.EmbeddingLength, queryDim = _c.QueryDim;
+        var postNorms = _w.Layers.Any(l => l.PostAttentionNorm != null || l.PostFeedForwardNorm != null);
         _x = new NativeBuffer((long)t * dim);
-        _xb = new NativeBuffer((long)t * dim);
-        _q = new NativeBuffer((long)t * dim);
+        _xb = new NativeBuffer((long)t * Math.Max(dim, queryDim));
+        _xb2 = new NativeBuffer(postNorms ? (long)t * dim : 0);
+        _q = new NativeBuffer((long)t * queryDim);
         _k = new NativeBuffer((long)t * _c.KvDim);
         _v = new NativeBuffer((long)t * _c.KvDim);
         _hb = new NativeBuffer((long)t * _c.FeedForwardLength);
         _hb2 = new NativeBuffer((long)t * _c.FeedForwardLength);
         _xLogits = new NativeBuffer((long)MaxBatchSequences * dim);
         // Attention scores span at most the model's context (positions beyond it are rejected), then one decoded KV row.
-        _scratchPerWorker = (_c.ContextLength + _c.RopeDimensionCount + 16 + _c.HeadDim + 16 + 15) & ~15L;
+        _scratchPerWorker = ((_c.ContextLength + 15) & ~15L) + ((_c.HeadDim + 15) & ~15L);
         _scratch = new NativeBuffer(_scratchPerWorker * options.Threads);
 
         _positions = new int[t];
@@ -91,11 +107,10 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _tokenSequence = new int[t];
         _sequenceTables = new List<int>[MaxBatchSequences];
         _logitRows = new int[MaxBatchSequences];
-        _ropeFreqs = Rope.Frequencies(_c.RopeDimensionCount, _c.RopeBase, weights.RopeFrequencyFactors?.ToFloatArray());
 
         var formats = _w.Matrices.Select(m => WeightMatrix.ActivationFormatOf(m.Type)).ToHashSet();
-        _matmul = new MatMulJob(options.Threads, t, Math.Max(dim, _c.FeedForwardLength), formats);
-        _rope = new RopeJob(this);
+        _matmul = new MatMulJob(options.Threads, t, Math.Max(Math.Max(dim, queryDim), _c.FeedForwardLength), formats);
+        _qkv = new QkvJob(this);
         _attention = new AttentionJob(this);
         _rows = new RowJob(this);
 
@@ -174,39 +189,9 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
             var id = tokens[t];
             if ((uint)id >= (uint)_c.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), id, $"token id {id} is outside the vocabulary of {_c.VocabSize}");
             _w.EmbeddingRow(id, _x.Pointer + (long)t * dim);
+            // gemma: the embedding times sqrt(dim) (ggml_scale of the looked-up rows).
+            if (_c.EmbeddingScale != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(_x.Span((long)t * dim, dim), _c.EmbeddingScale, _x.Span((long)t * dim, dim));
         }
-    }
-
-    private void Layer(int layer, int tokens)
-    {
-        var lw = _w.Layers[layer];
-        int dim = _c.EmbeddingLength, kvDim = _c.KvDim, hidden = _c.FeedForwardLength;
-
-        // Attention block: xb = rmsnorm(x); q, k, v = xb Wq, xb Wk, xb Wv; rope; cache k, v; attend; x += att Wo.
-        _rows.RmsNorm(_xb.Pointer, _x.Pointer, lw.RmsAttWeight, dim, tokens);
-        _matmul.Set(_xb.Pointer, tokens, dim);
-        _matmul.Add(lw.Wq, _q.Pointer, dim, accumulate: false);
-        _matmul.Add(lw.Wk, _k.Pointer, kvDim, accumulate: false);
-        _matmul.Add(lw.Wv, _v.Pointer, kvDim, accumulate: false);
-        _matmul.Run(_pool);
-
-        _rope.Run(_pool, tokens, _kv.Keys(layer), _kv.Values(layer));
-        _attention.Run(_pool, tokens, _kv.Keys(layer), _kv.Values(layer));
-
-        _matmul.Set(_xb.Pointer, tokens, dim);
-        _matmul.Add(lw.Wo, _x.Pointer, dim, accumulate: true);
-        _matmul.Run(_pool);
-
-        // Feed-forward block: xb = rmsnorm(x); x += (silu(xb W1) * (xb W3)) W2.
-        _rows.RmsNorm(_xb.Pointer, _x.Pointer, lw.RmsFfnWeight, dim, tokens);
-        _matmul.Set(_xb.Pointer, tokens, dim);
-        _matmul.Add(lw.W1, _hb.Pointer, hidden, accumulate: false);
-        _matmul.Add(lw.W3, _hb2.Pointer, hidden, accumulate: false);
-        _matmul.Run(_pool);
-        _rows.SwiGlu(tokens);
-        _matmul.Set(_hb.Pointer, tokens, hidden);
-        _matmul.Add(lw.W2, _x.Pointer, dim, accumulate: true);
-        _matmul.Run(_pool);
     }
 
     private void Classify(int rows, float* output)
@@ -217,6 +202,7 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _matmul.Set(_xLogits.Pointer, rows, dim);
         _matmul.Add(_w.Classifier, output, _c.VocabSize, accumulate: false);
         _matmul.Run(_pool);
+        if (_c.FinalLogitSoftcap is { } cap) _rows.Softcap(output, _c.VocabSize, rows, cap);
     }
 
     private void CopyBlock(BlockCopy copy)
@@ -232,6 +218,7 @@ public sealed unsafe partial class CpuModelRunner : IModelRunner
         _w.Dispose();
         _matmul.Dispose();
         _kv.Dispose();
-        foreach (var b in new[] { _x, _xb, _q, _k, _v, _hb, _hb2, _xLogits, _scratch }) b.Dispose();
+        _rope.Dispose();
+        foreach (var b in new[] { _x, _xb, _xb2, _q, _k, _v, _hb, _hb2, _xLogits, _scratch }) b.Dispose();
     }
 }

@@ -24,7 +24,11 @@ internal sealed unsafe class CpuWeights : IDisposable
         _embedding = w.TokenEmbedding;
         Layers = w.Layers.Select(l => new Layer(
             Vector(l.RmsAttWeight), Matrix(l.Wq, pool), Matrix(l.Wk, pool), Matrix(l.Wv, pool), Matrix(l.Wo, pool),
-            Vector(l.RmsFfnWeight), Matrix(l.W1, pool), Matrix(l.W2, pool), Matrix(l.W3, pool))).ToArray();
+            Vector(l.RmsFfnWeight), Matrix(l.W1, pool), Matrix(l.W2, pool), Matrix(l.W3, pool))
+        {
+            Bq = Optional(l.Bq), Bk = Optional(l.Bk), Bv = Optional(l.Bv), QNorm = Optional(l.QNorm), KNorm = Optional(l.KNorm),
+            PostAttentionNorm = Optional(l.PostAttentionNorm), PostFeedForwardNorm = Optional(l.PostFeedForwardNorm),
+        }).ToArray();
     }
 
     public float* RmsFinalWeight { get; }
@@ -46,6 +50,8 @@ internal sealed unsafe class CpuWeights : IDisposable
         var source = new ReadOnlySpan<byte>(_embedding.Data + token * rowBytes, checked((int)rowBytes));
         Dequantize.Row(_embedding.Type, source, new Span<float>(destination, _dim));
     }
+
+    private float* Optional(TensorView? view) => view is null ? null : Vector(view);
 
     private float* Vector(TensorView view)
     {
@@ -80,7 +86,7 @@ internal sealed unsafe class CpuWeights : IDisposable
         /// <summary>(dim,)</summary>
         public float* RmsAttWeight { get; } = rmsAttWeight;
 
-        /// <summary>(dim, dim)</summary>
+        /// <summary>(n_heads * head_size, dim)</summary>
         public WeightMatrix Wq { get; } = wq;
 
         /// <summary>(kv_dim, dim)</summary>
@@ -89,8 +95,25 @@ internal sealed unsafe class CpuWeights : IDisposable
         /// <summary>(kv_dim, dim)</summary>
         public WeightMatrix Wv { get; } = wv;
 
-        /// <summary>(dim, dim)</summary>
+        /// <summary>(dim, n_heads * head_size)</summary>
         public WeightMatrix Wo { get; } = wo;
+
+        /// <summary>(n_heads * head_size,), (kv_dim,), (kv_dim,) or null: qwen2's projection biases.</summary>
+        public float* Bq { get; init; }
+
+        public float* Bk { get; init; }
+
+        public float* Bv { get; init; }
+
+        /// <summary>(head_size,) or null: per-head RMSNorm weights of q and k before RoPE (qwen3, gemma3).</summary>
+        public float* QNorm { get; init; }
+
+        public float* KNorm { get; init; }
+
+        /// <summary>(dim,) or null: gemma's RMSNorm of the attention / feed-forward output before the residual add.</summary>
+        public float* PostAttentionNorm { get; init; }
+
+        public float* PostFeedForwardNorm { get; init; }
 
         /// <summary>(dim,)</summary>
         public float* RmsFfnWeight { get; } = rmsFfnWeight;

@@ -42,9 +42,22 @@ public sealed record KvCacheInfo(int BlockSize, int BlockCount, long BytesPerBlo
 
     public int TotalSlots => BlockCount * BlockSize;
 
-    /// <summary>Bytes one token's keys and values take across all layers.</summary>
-    public static long BytesPerToken(LlamaConfig c, int bytesPerElement) => 2L * c.BlockCount * c.KvDim * bytesPerElement;
+    /// <summary>
+    /// Bytes one token's keys and values take across all layers: the sum of each layer's KV width (layers may have
+    /// different KV head counts, deci), never the widest layer times the layer count.
+    /// </summary>
+    public static long BytesPerToken(LlamaConfig c, int bytesPerElement)
+    {
+        long values = 0;
+        for (var l = 0; l < c.BlockCount; l++) values += c.KvDimOf(l);
+        return 2L * values * bytesPerElement;
+    }
 
-    /// <summary>Bytes one token's keys and values take across all layers when stored as <paramref name="type"/> (one row per KV head).</summary>
-    public static long BytesPerToken(LlamaConfig c, KvCacheDataType type) => 2L * c.BlockCount * c.KvHeadCount * KvCacheDataTypes.RowBytes(type, c.HeadDim);
+    /// <summary>Bytes one token's keys and values take across all layers when stored as <paramref name="type"/> (one row per KV head, summed over layers).</summary>
+    public static long BytesPerToken(LlamaConfig c, KvCacheDataType type)
+    {
+        long heads = 0;
+        for (var l = 0; l < c.BlockCount; l++) heads += c.KvHeadCountOf(l);
+        return 2L * heads * KvCacheDataTypes.RowBytes(type, c.HeadDim);
+    }
 }
