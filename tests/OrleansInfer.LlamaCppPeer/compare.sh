@@ -7,14 +7,14 @@
 # the ratios ours / llama.cpp, and each program's peak resident memory (VmHWM, the `peak_rss_bytes` both print).
 #
 # usage: compare.sh [--ours BIN] [--peer BIN] [--threads 2] [--repeats 3] [--input-len 128] [--output-len 64]
-#                   [--sequences 32] [--seq-len 128] [--ours-args "..."] [--peer-args "..."] FILE.gguf...
-# Needs bash and jq. Build both first (see README.md); run on an otherwise idle machine.
+#                   [--sequences 32] [--seq-len 128] [--latency-only] [--ours-args "..."] [--peer-args "..."] FILE.gguf...
+# --latency-only skips `bench throughput` (large models on small machines). Needs bash and jq. Build both first (see README.md); run on an otherwise idle machine.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 ours="$root/src/OrleansInfer.Cli/bin/Release/net10.0/orleans-infer"
 peer="$root/tests/OrleansInfer.LlamaCppPeer/bin/Release/net10.0/linux-x64/OrleansInfer.LlamaCppPeer"
-threads=2 repeats=3 input_len=128 output_len=64 sequences=32 seq_len=128
+threads=2 repeats=3 input_len=128 output_len=64 sequences=32 seq_len=128 latency_only=0
 ours_args="" peer_args=""
 files=()
 
@@ -32,6 +32,7 @@ while (($#)); do
     --output-len) positive "$1" "${2:-}"; output_len="$2"; shift 2 ;;
     --sequences) positive "$1" "${2:-}"; sequences="$2"; shift 2 ;;
     --seq-len) positive "$1" "${2:-}"; seq_len="$2"; shift 2 ;;
+    --latency-only) latency_only=1; shift ;;
     --ours-args) ours_args="${2?--ours-args needs a value}"; shift 2 ;;
     --peer-args) peer_args="${2?--peer-args needs a value}"; shift 2 ;;
     -h|--help) usage ;;
@@ -97,7 +98,7 @@ for file in "${files[@]}"; do
     echo "$(basename "$file"): round $r of $repeats" >&2
     if ((r % 2)); then order=(ours llama.cpp); else order=(llama.cpp ours); fi
     for e in "${order[@]}"; do latency "$e" "$file" "$input_len" "$output_len"; done
-    for e in "${order[@]}"; do throughput "$e" "$file"; done
+    ((latency_only)) || for e in "${order[@]}"; do throughput "$e" "$file"; done
   done
 done
 

@@ -158,6 +158,17 @@ internal static class ModelInspectCommand
         w.WriteNumber("rope_base", c.RopeBase);
         w.WriteNumber("rope_dimension_count", c.RopeDimensionCount);
         w.WriteBoolean("tied_output", c.TiedOutput);
+        w.WriteString("architecture", c.Architecture.Name());
+        w.WriteNumber("head_dim", c.HeadDim);
+        w.WriteString("rope_scaling", c.RopeScaling.Type.ToString().ToLowerInvariant());
+        if (c.SlidingWindow is { } window) w.WriteNumber("sliding_window", window);
+        foreach (var (name, perLayer) in new[] { ("head_count_per_layer", c.LayerHeadCounts), ("head_count_kv_per_layer", c.LayerKvHeadCounts), ("feed_forward_length_per_layer", c.LayerFeedForwardLengths) })
+        {
+            if (perLayer is null) continue;
+            w.WriteStartArray(name);
+            foreach (var n in perLayer) w.WriteNumberValue(n);
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 }

@@ -24,6 +24,9 @@ public sealed class GgufWriter
 
     public uint Alignment { get; }
 
+    /// <summary>The metadata added so far, in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, GgufValue>> Entries => _metadata;
+
     public IReadOnlyList<string> TensorNames => _tensors.Select(t => t.Info.Name).ToList();
 
     public GgufWriter Add(string key, GgufValue value)

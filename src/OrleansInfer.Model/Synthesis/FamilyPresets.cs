@@ -18,6 +18,17 @@ public static class FamilyPresets
     /// <summary>Spread of the tiny presets' matrices: wide enough that logits differ clearly (greedy runs have no near-ties).</summary>
     public const float TinyStandardDeviation = 0.08f;
 
+    /// <summary>
+    /// Phi-3's tokens 32000-32010 after the SentencePiece vocabulary: llama.cpp sets token attributes by these names for
+    /// models whose general.name says phi3, and fails to load the file when they are missing. (Declared before
+    /// <see cref="All"/>, which reads it while static fields initialize in order.)
+    /// </summary>
+    public static IReadOnlyList<string> Phi3SpecialTokens { get; } =
+    [
+        "<|endoftext|>", "<|assistant|>", "<|placeholder1|>", "<|placeholder2|>", "<|placeholder3|>", "<|placeholder4|>",
+        "<|system|>", "<|end|>", "<|placeholder5|>", "<|placeholder6|>", "<|user|>",
+    ];
+
     public static IReadOnlyList<SyntheticPreset> All { get; } =
     [
         // llama: llama3 frequency factors (rope_freqs) whose blend region lies inside the first 2048 positions; context 8192.
@@ -58,7 +69,7 @@ public static class FamilyPresets
         Real("gemma3-1b", Make(ModelArchitecture.Gemma3, 1152, 26, 4, 1, 6912, 32768, vocab: 262144, headDim: 256, ropeBase: 1e6f, eps: 1e-6f, tied: true,
             more: c => c with { SlidingWindow = 512 })),
         // Phi-3-mini-4k: no LongRoPE (the 128k variant has it); its sliding_window key is ignored by llama.cpp.
-        Real("phi3-mini", Make(ModelArchitecture.Phi3, 3072, 32, 32, 32, 8192, 4096, vocab: 32064)),
+        Real("phi3-mini", Make(ModelArchitecture.Phi3, 3072, 32, 32, 32, 8192, 4096, vocab: 32064)) with { PaddingTokens = Phi3SpecialTokens },
         // DeciLM-7B's variable GQA: 4 KV heads in the first 12 layers, 2 in the next 12, 1 in the last 8 (assumed; see README).
         Real("decilm-7b", Make(ModelArchitecture.Deci, 4096, 32, 32, 4, 14336, 8192, vocab: 32000, eps: 1e-6f, more: c => c with
         {

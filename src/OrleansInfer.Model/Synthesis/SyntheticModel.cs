@@ -15,7 +15,7 @@ public static class SyntheticModel
         IProgress<double>? progress = null, float standardDeviation = StandardDeviation)
     {
         var config = preset.ConfigFor(vocabulary);
-        var vocab = FitVocabulary(vocabulary, config.VocabSize);
+        var vocab = FitVocabulary(vocabulary, config.VocabSize, preset.PaddingTokens);
         var std = preset.StandardDeviation ?? standardDeviation;
         var tensorIndex = 0;
         var tensors = LlamaTensorNames.Expected(config, preset.RopeTensors).ToList();
@@ -46,17 +46,19 @@ public static class SyntheticModel
     public const float BiasStandardDeviation = 0.1f;
 
     /// <summary>
-    /// The vocabulary sized to the model: a larger model vocabulary (llama3-8b's 128256) is padded with
-    /// reserved control tokens after the real ones; a smaller one is an error.
+    /// The vocabulary sized to the model: a larger model vocabulary (llama3-8b's 128256) is padded with control tokens
+    /// after the real ones, <paramref name="padding"/> first (e.g. Phi-3's special tokens), then reserved ones; a
+    /// smaller one is an error.
     /// </summary>
-    public static Vocabulary FitVocabulary(Vocabulary v, int size)
+    public static Vocabulary FitVocabulary(Vocabulary v, int size, IReadOnlyList<string>? padding = null)
     {
         if (v.Count == size) return v;
         if (v.Count > size) throw new ArgumentException($"the tokenizer has {v.Count} tokens, more than the model's {size}");
         var pad = size - v.Count;
+        var named = padding ?? [];
         return v with
         {
-            Tokens = [.. v.Tokens, .. Enumerable.Range(0, pad).Select(i => $"<|reserved_{i}|>")],
+            Tokens = [.. v.Tokens, .. Enumerable.Range(0, pad).Select(i => i < named.Count ? named[i] : $"<|reserved_{i}|>")],
             Scores = [.. v.Scores, .. new float[pad]],
             Types = [.. v.Types, .. Enumerable.Repeat(TokenType.Control, pad)],
         };

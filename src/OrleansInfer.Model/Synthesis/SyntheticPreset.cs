@@ -34,6 +34,12 @@ public sealed record SyntheticPreset(string Name, LlamaConfig Config, string Def
     /// <summary>Llama 3 frequency factors written as rope_freqs.weight.</summary>
     public Llama3RopeFactors? Llama3Rope { get; init; }
 
+    /// <summary>
+    /// Names of the first control tokens that pad a smaller vocabulary to the model's (the rest are reserved tokens).
+    /// llama.cpp looks some up by name for some model names (a "phi3" general.name needs &lt;|endoftext|&gt;).
+    /// </summary>
+    public IReadOnlyList<string>? PaddingTokens { get; init; }
+
     /// <summary>Phi-3 LongRoPE factors written as rope_factors_long/short.weight (the config says LongRope).</summary>
     public bool LongRopeFactors { get; init; }
 
