@@ -61,7 +61,7 @@ run() {
   timeout 120 "$check" reference "${common[@]}" "${quick[@]}" --model "$data/stories260K.gguf" --reference "$data/stories260K-greedy.json" || status=1
 
   echo "== model families (tiny random models vs the naive reference) =="
-  timeout 120 "$check" families "${common[@]}" || status=1
+  timeout 240 "$check" families "${common[@]}" || status=1
 
   echo "== synthetic $preset f16 =="
   local t0=$SECONDS
