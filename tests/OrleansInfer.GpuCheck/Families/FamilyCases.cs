@@ -21,11 +21,12 @@ public static class FamilyCases
     public const double Tolerance = 1e-4;
 
     /// <summary>
-    /// Against the CPU backend, per KV encoding: the backends' f32 keys differ by ~1e-6, which can move a value across a
-    /// q8_0 rounding boundary (a step of max|x|/127 of its block), as <c>KvCacheDataTypeTests</c> allows (seen here:
-    /// 2.4e-3 on the deci case; the reference, rounding its own keys, happens to agree with the ILGPU runner).
+    /// Per KV encoding, against the reference and the CPU backend alike: each computes its f32 keys in its own order
+    /// (~1e-6 apart), which can move a value across a q8_0 rounding boundary (a step of max|x|/127 of its block) in one
+    /// of them and not the other, as <c>KvCacheDataTypeTests</c> allows. Which pair crosses depends on the device: the
+    /// deci case differed by 2.4e-3 from the CPU backend on the emulator and from the reference on an H200.
     /// </summary>
-    public static double CpuTolerance(KvCacheDataType kv) => kv switch
+    public static double KvTolerance(KvCacheDataType kv) => kv switch
     {
         KvCacheDataType.Q8_0 => 1e-2,
         KvCacheDataType.F16 => 1e-3,
@@ -101,7 +102,7 @@ public static class FamilyStep
         {
             var options = new IlgpuRunnerOptions { Device = o.Device, MaxBatchTokens = 128, MaxBatchSequences = 16, CpuWarpSize = 4 };
             var (vsReference, vsCpu, ilgpu, cpu) = FamilyCases.Run(c, options, Math.Min(4, Environment.ProcessorCount));
-            var ok = vsReference <= FamilyCases.Tolerance && vsCpu <= FamilyCases.CpuTolerance(c.Kv) && ilgpu.BytesPerBlock == cpu.BytesPerBlock;
+            var ok = vsReference <= FamilyCases.KvTolerance(c.Kv) && vsCpu <= FamilyCases.KvTolerance(c.Kv) && ilgpu.BytesPerBlock == cpu.BytesPerBlock;
             if (!ok) failed++;
             Console.WriteLine($"  {c.Name,-16} max logit diff {vsReference:E2} vs reference, {vsCpu:E2} vs CPU backend, KV bytes per block {ilgpu.BytesPerBlock} (CPU {cpu.BytesPerBlock})  {(ok ? "ok" : "FAIL")}");
             results.Add("families", c.Name, $"max logit diff {vsReference:E2} vs naive reference, {vsCpu:E2} vs CPU (chunked prefill + fork + decode)", ok ? "ok" : "FAIL");
