@@ -10,7 +10,7 @@ public static partial class KernelChecks
     /// <summary>
     /// ggml's CPU GELU as GeGLU applies it (f16-rounded input, f16-rounded tanh approximation; 0 below -10, x from
     /// 10 on), computed here from the formula with System.Half rather than read from the table the device uses
-    /// (<see cref="GeluTable"/>), so the check is independent of it (they may differ by one f16 step in a few entries).
+    /// (<see cref="OrleansInfer.Model.GgmlGelu"/>), so the check is independent of it (they may differ by one f16 step in a few entries).
     /// </summary>
     public static double GeluGgml(double s)
     {

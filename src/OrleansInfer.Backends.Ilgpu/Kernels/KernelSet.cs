@@ -16,7 +16,7 @@ internal sealed partial class KernelSet : IDisposable
 
     public KernelSet(Accelerator a)
     {
-        _gelu = a.Allocate1D(GeluTable.Table);
+        _gelu = a.Allocate1D(OrleansInfer.Model.GgmlGelu.Table.ToArray());
         GemvF32 = a.LoadStreamKernel<F32Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
         GemvF16 = a.LoadStreamKernel<F16Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);
         GemvQ8 = a.LoadStreamKernel<Q8Rows, ArrayView<float>, ArrayView<float>, MatMulArgs>(GemvKernel.Kernel);

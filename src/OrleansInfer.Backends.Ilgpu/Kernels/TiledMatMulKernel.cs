@@ -15,7 +15,7 @@ public struct MatMulArgs
     /// <summary>Store, Add or (decode kernel) SwiGLU over W1/W3 row pairs; the tiled kernel leaves SwiGLU to <see cref="SwiGluKernel"/>.</summary>
     public MatMulMode Mode;
 
-    /// <summary>ggml's GELU table (<see cref="GeluTable"/>) for <see cref="MatMulMode.GeGlu"/>; every launch carries the device copy.</summary>
+    /// <summary>ggml's GELU table (<see cref="OrleansInfer.Model.GgmlGelu"/>) for <see cref="MatMulMode.GeGlu"/>; every launch carries the device copy.</summary>
     public ArrayView<float> GeluTable;
 }
 

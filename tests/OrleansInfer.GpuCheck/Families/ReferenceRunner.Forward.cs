@@ -59,7 +59,7 @@ public sealed partial class ReferenceRunner
             var gate = MatVec(w.W1, h, ffn, null);
             var up = MatVec(w.W3, h, ffn, null);
             for (var i = 0; i < ffn; i++)
-                gate[i] = (float)((c.Activation == FeedForwardActivation.GeluTanh ? GeluTable.Of(gate[i]) : gate[i] / (1 + Math.Exp(-gate[i]))) * up[i]);
+                gate[i] = (float)((c.Activation == FeedForwardActivation.GeluTanh ? GgmlGelu.Of(gate[i]) : gate[i] / (1 + Math.Exp(-gate[i]))) * up[i]);
             var f = MatVec(w.W2, gate, dim, null);
             if (w.PostFeedForwardNorm is { } pf) f = RmsNorm(f, pf);
             for (var i = 0; i < dim; i++) x[i] += f[i];
